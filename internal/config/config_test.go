@@ -1,0 +1,179 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"newsbot/internal/news"
+)
+
+const goodToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"TELEGRAM_BOT_TOKEN": goodToken}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RequireToken(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Embedded() {
+		t.Error("empty REDIS_URL should mean the embedded store")
+	}
+	if diff := cmp.Diff([]news.Lang{"uk", "ru", "en"}, c.Editions); diff != "" {
+		t.Errorf("editions (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"news", "mainnews"}, c.Feeds); diff != "" {
+		t.Errorf("feeds (-want +got):\n%s", diff)
+	}
+	if c.PollInterval != time.Minute || c.SendRate != 25 || c.HTTPAddr != ":8080" || c.TelegramAPIURL != DefaultTelegramAPIURL {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"TELEGRAM_BOT_TOKEN": goodToken,
+		"TELEGRAM_API_URL":   "http://127.0.0.1:8081/",
+		"REDIS_URL":          "unix:///run/redis.sock",
+		"EDITIONS":           " en , uk,en",
+		"POLL_INTERVAL":      "90",
+		"ADMIN_CHAT_IDS":     "42,-1001234567890",
+		"LOG_LEVEL":          "DEBUG",
+		"PAID_BROADCAST":     "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TelegramAPIURL != "http://127.0.0.1:8081" {
+		t.Errorf("TelegramAPIURL = %q", c.TelegramAPIURL)
+	}
+	if diff := cmp.Diff([]news.Lang{"en", "uk"}, c.Editions); diff != "" {
+		t.Errorf("editions (-want +got):\n%s", diff)
+	}
+	if c.PollInterval != 90*time.Second {
+		t.Errorf("PollInterval = %s", c.PollInterval)
+	}
+	if !c.IsAdmin(-1001234567890) || c.IsAdmin(7) {
+		t.Errorf("admins = %v", c.AdminChatIDs)
+	}
+	if !c.PaidBroadcast || c.Embedded() {
+		t.Errorf("PaidBroadcast=%v Embedded=%v", c.PaidBroadcast, c.Embedded())
+	}
+}
+
+func TestTokenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte(goodToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"TELEGRAM_BOT_TOKEN_FILE": path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TelegramToken != goodToken {
+		t.Errorf("token from file = %q", c.TelegramToken)
+	}
+	_, err = Load(env(map[string]string{"TELEGRAM_BOT_TOKEN_FILE": filepath.Join(t.TempDir(), "missing")}))
+	if err == nil || !strings.Contains(err.Error(), "TELEGRAM_BOT_TOKEN_FILE") {
+		t.Errorf("missing token file: err = %v", err)
+	}
+}
+
+func TestRequireToken(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RequireToken(); err == nil || !strings.Contains(err.Error(), "TELEGRAM_BOT_TOKEN") {
+		t.Errorf("RequireToken() = %v", err)
+	}
+}
+
+// Each bad setting yields one line that names the variable.
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	tests := []struct{ name, value string }{
+		{"TELEGRAM_BOT_TOKEN", "not-a-token"},
+		{"TELEGRAM_API_URL", "ftp://example.org"},
+		{"TELEGRAM_API_URL", "localhost"},
+		{"TELEGRAM_WEBHOOK_SECRET", "has spaces in it"},
+		{"REDIS_URL", "mysql://localhost"},
+		{"REDIS_URL", "redis://"},
+		{"REDIS_PREFIX", "a b"},
+		{"UPRAVDA_BASE_URL", "::"},
+		{"EDITIONS", "uk,de"},
+		{"EDITIONS", ","},
+		{"FEEDS", "news,sport"},
+		{"POLL_INTERVAL", "1s"},
+		{"POLL_INTERVAL", "soon"},
+		{"SUMMARY_BUDGET", "ten"},
+		{"SEND_RATE", "31"},
+		{"SEND_RATE", "-1"},
+		{"PAID_BROADCAST", "maybe"},
+		{"PAID_RATE", "5000"},
+		{"STRIKE_LIMIT", "0"},
+		{"ADMIN_CHAT_IDS", "12,abc"},
+		{"LOG_LEVEL", "loud"},
+		{"LOG_FORMAT", "xml"},
+		{"SHUTDOWN_TIMEOUT", "1ms"},
+		{"STATE_SAVE_INTERVAL", "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.name: tt.value}))
+			if err == nil {
+				t.Fatalf("no error for %s=%q", tt.name, tt.value)
+			}
+			msg := err.Error()
+			if strings.Count(msg, "\n") != 0 {
+				t.Errorf("want one line, got %q", msg)
+			}
+			if !strings.Contains(msg, tt.name) {
+				t.Errorf("error %q does not name %s", msg, tt.name)
+			}
+		})
+	}
+}
+
+func TestTokenNeverInErrors(t *testing.T) {
+	secret := "123456789:short"
+	_, err := Load(env(map[string]string{"TELEGRAM_BOT_TOKEN": secret}))
+	if err == nil {
+		t.Fatal("short token accepted")
+	}
+	if strings.Contains(err.Error(), "short") {
+		t.Errorf("error repeats the token: %q", err)
+	}
+}
+
+// Every variable Load reads is documented in Vars, and vice versa.
+func TestVarsDocumented(t *testing.T) {
+	read := map[string]bool{}
+	Load(func(k string) string { read[k] = true; return "" })
+	documented := map[string]bool{}
+	for _, v := range Vars {
+		documented[v.Name] = true
+		if v.Meaning == "" {
+			t.Errorf("%s has no meaning", v.Name)
+		}
+	}
+	for k := range read {
+		if !documented[k] {
+			t.Errorf("%s is read but not in Vars", k)
+		}
+	}
+	for k := range documented {
+		if !read[k] {
+			t.Errorf("%s is in Vars but never read", k)
+		}
+	}
+}
