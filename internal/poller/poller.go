@@ -1,0 +1,239 @@
+// Package poller watches the site: every interval it asks the source what
+// each edition lists, reads the articles it has not seen, stores them and
+// hands them to delivery. The first poll of an edition on an empty store
+// only stores what is listed, so a new installation does not flood its
+// readers with old news.
+package poller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"newsbot/internal/news"
+)
+
+// Source discovers and reads articles; *upravda.Source implements it.
+type Source interface {
+	Discover(ctx context.Context, edition news.Lang) ([]news.ListItem, error)
+	Fetch(ctx context.Context, item news.ListItem) (*news.Article, error)
+}
+
+// Store records what was seen; *store.Store implements it.
+type Store interface {
+	Unseen(ctx context.Context, ed news.Lang, ids []int64) ([]int64, error)
+	MarkSeen(ctx context.Context, ed news.Lang, ids []int64) ([]int64, error)
+	Initialized(ctx context.Context, ed news.Lang) (bool, error)
+	SetInitialized(ctx context.Context, ed news.Lang) error
+	SaveArticle(ctx context.Context, a *news.Article) error
+	SetMeta(ctx context.Context, name, value string) error
+}
+
+// Announcer queues an article for its readers; *delivery.Engine implements
+// it. Announce must be idempotent per article: a crash between announcing
+// and recording the ID as seen makes the next poll announce it again.
+type Announcer interface {
+	Announce(ctx context.Context, a *news.Article) (int, error)
+}
+
+// Config holds the poller's settings.
+type Config struct {
+	Editions []news.Lang
+	Interval time.Duration
+	// FetchAttempts is how many polls an article page may fail before the
+	// article is stored and announced from its feed entry alone (tags
+	// missing), default 3.
+	FetchAttempts int
+	Workers       int // article pages read at once, default 4
+	Logger        *slog.Logger
+	Now           func() time.Time
+	// OnPoll, when set, is called after each edition's poll.
+	OnPoll func(ed news.Lang, announced int, err error)
+}
+
+// Poller runs the polling loop.
+type Poller struct {
+	src   Source
+	store Store
+	ann   Announcer
+	cfg   Config
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	attempts map[string]int // edition:id → failed page reads
+}
+
+// New returns a poller.
+func New(src Source, st Store, ann Announcer, cfg Config) *Poller {
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Minute
+	}
+	if cfg.FetchAttempts <= 0 {
+		cfg.FetchAttempts = 3
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Poller{src: src, store: st, ann: ann, cfg: cfg, log: cfg.Logger, attempts: map[string]int{}}
+}
+
+// Run polls every edition at once and then every interval until ctx is done.
+// Failures are logged and retried at the next poll; Run returns nil when
+// ctx ends.
+func (p *Poller) Run(ctx context.Context) error {
+	t := time.NewTicker(p.cfg.Interval)
+	defer t.Stop()
+	for {
+		p.PollAll(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// PollAll polls each edition once, concurrently.
+func (p *Poller) PollAll(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, ed := range p.cfg.Editions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := p.Poll(ctx, ed)
+			if err != nil && ctx.Err() == nil {
+				p.log.Error("Unable to poll an edition; retrying at the next poll.", "edition", ed, "err", err)
+			}
+			if p.cfg.OnPoll != nil {
+				p.cfg.OnPoll(ed, n, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Poll polls one edition: new articles are read, stored, announced (unless
+// this is the edition's first poll) and only then recorded as seen, so a
+// crash at any point loses nothing. It returns how many were announced.
+func (p *Poller) Poll(ctx context.Context, ed news.Lang) (int, error) {
+	items, err := p.src.Discover(ctx, ed)
+	if err != nil {
+		return 0, fmt.Errorf("poller: unable to discover %s articles: %w", ed, err)
+	}
+	initialized, err := p.store.Initialized(ctx, ed)
+	if err != nil {
+		return 0, fmt.Errorf("poller: %w", err)
+	}
+	byID := make(map[int64]news.ListItem, len(items))
+	ids := make([]int64, 0, len(items))
+	for _, it := range items {
+		if it.Edition != ed || it.ID <= 0 {
+			continue
+		}
+		if _, dup := byID[it.ID]; !dup {
+			byID[it.ID] = it
+			ids = append(ids, it.ID)
+		}
+	}
+	fresh, err := p.store.Unseen(ctx, ed, ids)
+	if err != nil {
+		return 0, fmt.Errorf("poller: %w", err)
+	}
+	slices.Sort(fresh) // oldest first: readers get stories in the order they appeared
+
+	articles := p.fetchAll(ctx, ed, fresh, byID)
+	announced := 0
+	var done []int64
+	for _, id := range fresh {
+		a, ok := articles[id]
+		if !ok {
+			continue // page not read yet: tried again next poll
+		}
+		if err := p.store.SaveArticle(ctx, a); err != nil {
+			return announced, fmt.Errorf("poller: %w", err)
+		}
+		if initialized {
+			n, err := p.ann.Announce(ctx, a)
+			if err != nil {
+				return announced, fmt.Errorf("poller: unable to announce article %d: %w", id, err)
+			}
+			announced++
+			p.log.Info("A new article was announced.", "edition", ed, "article_id", id, "recipients", n, "important", a.Important, "tags", len(a.Tags))
+		}
+		if _, err := p.store.MarkSeen(ctx, ed, []int64{id}); err != nil {
+			return announced, fmt.Errorf("poller: %w", err)
+		}
+		done = append(done, id)
+	}
+	if !initialized && len(done) == len(fresh) {
+		if err := p.store.SetInitialized(ctx, ed); err != nil {
+			return 0, fmt.Errorf("poller: %w", err)
+		}
+		p.log.Info("First poll of an edition stored its current articles without announcing them.", "edition", ed, "articles", len(done))
+	}
+	if err := p.store.SetMeta(ctx, "last_poll:"+string(ed), p.cfg.Now().UTC().Format(time.RFC3339)); err != nil {
+		p.log.Warn("Unable to record the poll time.", "edition", ed, "err", err)
+	}
+	return announced, nil
+}
+
+// fetchAll reads the pages of the fresh articles with bounded concurrency.
+// A page that keeps failing is replaced, after FetchAttempts polls, by its
+// feed entry with TagsMissing set: it still reaches breaking readers and
+// /latest, and nothing about it is made up.
+func (p *Poller) fetchAll(ctx context.Context, ed news.Lang, ids []int64, items map[int64]news.ListItem) map[int64]*news.Article {
+	out := make(map[int64]*news.Article, len(ids))
+	var mu sync.Mutex
+	sem := make(chan struct{}, p.cfg.Workers)
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			item := items[id]
+			a, err := p.src.Fetch(ctx, item)
+			key := fmt.Sprintf("%s:%d", ed, id)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				p.mu.Lock()
+				p.attempts[key]++
+				n := p.attempts[key]
+				p.mu.Unlock()
+				if n < p.cfg.FetchAttempts {
+					p.log.Warn("Unable to read an article page; trying again next poll.", "edition", ed, "article_id", id, "attempt", n, "err", err)
+					return
+				}
+				p.log.Error("Giving up on an article page; using its feed entry.", "edition", ed, "article_id", id, "attempts", n, "err", err)
+				a = fromItem(item)
+			}
+			p.mu.Lock()
+			delete(p.attempts, key)
+			p.mu.Unlock()
+			mu.Lock()
+			out[id] = a
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// fromItem is an article built from its feed entry alone.
+func fromItem(it news.ListItem) *news.Article {
+	return &news.Article{
+		ID: it.ID, Edition: it.Edition, URL: it.URL, Headline: it.Title, Published: it.Published,
+		Lead: it.Description, Summary: it.Description, Important: it.Important, TagsMissing: true,
+	}
+}
