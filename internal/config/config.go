@@ -30,7 +30,7 @@ const (
 	DefaultShutdownTimeout = 20 * time.Second
 	DefaultSaveInterval    = 30 * time.Second
 	DefaultSummaryBudget   = 600
-	minPollInterval        = 5 * time.Second
+	minPollInterval        = time.Second
 	maxSendRate            = 30.0 // Telegram's free limit per token
 	maxPaidRate            = 1000.0
 )
@@ -81,7 +81,7 @@ var Vars = []Var{
 	{"UPRAVDA_BASE_URL", DefaultUpravdaBaseURL, "Base URL of Ukrainska Pravda (a mirror or a local server)."},
 	{"EDITIONS", "uk,ru,en", "Editions to follow: uk, ru, en."},
 	{"FEEDS", "news,mainnews", "Feeds to read: news, mainnews, pubs."},
-	{"POLL_INTERVAL", DefaultPollInterval.String(), "How often each edition is polled (minimum 5s)."},
+	{"POLL_INTERVAL", DefaultPollInterval.String(), "How often each edition is polled (minimum 1s; be polite: 60s suits the site)."},
 	{"SUMMARY_BUDGET", strconv.Itoa(DefaultSummaryBudget), "Maximum characters of an article summary."},
 	{"SEND_RATE", "25", "Messages per second for the whole bot token, shared by every process (at most 30)."},
 	{"PAID_BROADCAST", "false", "Use allow_paid_broadcast (costs Telegram Stars) to send faster than 30/s."},

@@ -113,7 +113,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"EDITIONS", "uk,de"},
 		{"EDITIONS", ","},
 		{"FEEDS", "news,sport"},
-		{"POLL_INTERVAL", "1s"},
+		{"POLL_INTERVAL", "500ms"},
 		{"POLL_INTERVAL", "soon"},
 		{"SUMMARY_BUDGET", "ten"},
 		{"SEND_RATE", "31"},
