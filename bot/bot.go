@@ -1,0 +1,270 @@
+// Package bot is newsbot's Telegram edge: the update loop (long polling or
+// webhook), the reader and admin commands, inline keyboards and the
+// rendering of articles into messages.
+package bot
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"newsbot/internal/i18n"
+	"newsbot/internal/news"
+	"newsbot/internal/telegram"
+)
+
+// API is what the bot needs from the Bot API; *telegram.Client implements it.
+type API interface {
+	Send(ctx context.Context, m telegram.Message) (int, error)
+	EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *tgbotapi.InlineKeyboardMarkup) error
+	AnswerCallback(ctx context.Context, callbackID, text string) error
+	GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]tgbotapi.Update, error)
+	ChatAdmin(ctx context.Context, chatID, userID int64) (bool, error)
+}
+
+// Store is what the bot keeps in Redis; *store.Store implements it.
+type Store interface {
+	Chat(ctx context.Context, id int64) (news.Chat, error)
+	UpdateChat(ctx context.Context, id int64, fn func(c *news.Chat, created bool) error) (news.Chat, error)
+	DeleteChat(ctx context.Context, id int64) error
+	FindTags(ctx context.Context, ed news.Lang, query string, limit int) (matches, suggestions []news.TagCount, err error)
+	TopTags(ctx context.Context, ed news.Lang, offset, limit int) ([]news.TagCount, int, error)
+	TagName(ctx context.Context, ed news.Lang, slug string) (string, error)
+	Latest(ctx context.Context, ed news.Lang, n int, slug string) ([]*news.Article, error)
+	UpdateOffset(ctx context.Context) (int, error)
+	SetUpdateOffset(ctx context.Context, offset int) error
+}
+
+// Admin serves the operators' commands; nil disables them.
+type Admin interface {
+	// Stats returns the text of /stats, already in HTML.
+	Stats(ctx context.Context, lang news.Lang) (string, error)
+	// Recipients counts the readers a broadcast would reach.
+	Recipients(ctx context.Context) (int, error)
+	// Broadcast queues an announcement to every active reader.
+	Broadcast(ctx context.Context, text string) (int, error)
+}
+
+// handleTimeout bounds the handling of one batch of updates.
+const handleTimeout = 30 * time.Second
+
+// AllowedUpdates are the update kinds the bot asks Telegram for.
+var AllowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+
+// Config holds the bot's settings.
+type Config struct {
+	UserName     string  // the bot's @username, for /command@bot in groups
+	AdminChatIDs []int64 // chats allowed to use admin commands
+	MaxSubs      int     // tags and keywords per chat, default 50
+	PollTimeout  time.Duration
+	Workers      int // updates handled at once (one chat's updates stay in order), default 8
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Bot handles Telegram updates.
+type Bot struct {
+	api    API
+	store  Store
+	admin  Admin
+	cat    *i18n.Catalog
+	render *Renderer
+	cfg    Config
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	pending map[int64]string // admin chat → broadcast text awaiting confirmation
+}
+
+// New returns a bot. admin may be nil.
+func New(api API, st Store, admin Admin, cat *i18n.Catalog, cfg Config) *Bot {
+	if cfg.MaxSubs <= 0 {
+		cfg.MaxSubs = 50
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = 30 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Bot{api: api, store: st, admin: admin, cat: cat, render: NewRenderer(cat), cfg: cfg,
+		log: cfg.Logger, pending: map[int64]string{}}
+}
+
+// Renderer returns the bot's article renderer (for the delivery engine).
+func (b *Bot) Renderer() *Renderer { return b.render }
+
+// Poll receives updates by long polling until ctx is done. The offset is
+// stored in Redis after each handled batch, so a restart neither loses nor
+// repeats updates. A rejected token ends the loop with the error; other
+// failures are retried with backoff.
+func (b *Bot) Poll(ctx context.Context) error {
+	offset, err := b.store.UpdateOffset(ctx)
+	if err != nil {
+		b.log.Warn("Unable to read the stored update offset; starting from Telegram's.", "err", err)
+	}
+	backoff := time.Second
+	for ctx.Err() == nil {
+		updates, err := b.api.GetUpdates(ctx, offset, b.cfg.PollTimeout, AllowedUpdates)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			switch telegram.KindOf(err) {
+			case telegram.Unauthorized:
+				return err
+			case telegram.Conflict:
+				b.log.Error("Another process is polling with this token (409); retrying.", "err", err)
+			default:
+				b.log.Warn("Unable to get updates; retrying.", "err", err, "backoff", backoff)
+			}
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff = min(backoff*2, time.Minute)
+			continue
+		}
+		backoff = time.Second
+		if len(updates) == 0 {
+			continue
+		}
+		// A batch that was received is handled and confirmed even when
+		// shutdown begins meanwhile: cutting it short would lose replies or
+		// handle the updates twice after the restart.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
+		b.HandleBatch(hctx, updates)
+		offset = updates[len(updates)-1].UpdateID + 1
+		if err := b.store.SetUpdateOffset(hctx, offset); err != nil {
+			b.log.Error("Unable to store the update offset; updates may be handled again after a restart.", "err", err)
+		}
+		cancel()
+	}
+	return nil
+}
+
+// HandleBatch handles updates concurrently, keeping each chat's updates in
+// order, and returns when all are done.
+func (b *Bot) HandleBatch(ctx context.Context, updates []tgbotapi.Update) {
+	lanes := make([][]tgbotapi.Update, b.cfg.Workers)
+	for _, u := range updates {
+		h := fnv.New32a()
+		id := chatOf(u)
+		h.Write([]byte{byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24), byte(id >> 32), byte(id >> 40)})
+		lane := int(h.Sum32() % uint32(len(lanes)))
+		lanes[lane] = append(lanes[lane], u)
+	}
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		if len(lane) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, u := range lane {
+				b.HandleUpdate(ctx, u)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func chatOf(u tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
+}
+
+// HandleUpdate handles one update. Failures are logged here, once, and the
+// reader gets a short localized message; nothing panics out of a handler.
+func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("A handler panicked; the update is skipped.", "update_id", u.UpdateID, "panic", p)
+		}
+	}()
+	var err error
+	switch {
+	case u.Message != nil:
+		err = b.onMessage(ctx, u.Message)
+	case u.CallbackQuery != nil:
+		err = b.onCallback(ctx, u.CallbackQuery)
+	case u.MyChatMember != nil:
+		err = b.onChatMember(ctx, u.MyChatMember)
+	}
+	if err != nil && ctx.Err() == nil {
+		b.log.Error("Unable to handle an update.", "update_id", u.UpdateID, "chat_id", chatOf(u), "err", err)
+	}
+}
+
+// onChatMember follows the bot's own membership: a reader who blocks the
+// bot or removes it from a group becomes inactive at once (subscriptions
+// kept); one who comes back is active again.
+func (b *Bot) onChatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated) error {
+	var inactive bool
+	switch m.NewChatMember.Status {
+	case "kicked", "left":
+		inactive = true
+	case "member", "administrator", "creator", "restricted":
+		inactive = false
+	default:
+		return nil
+	}
+	_, err := b.store.UpdateChat(ctx, m.Chat.ID, func(c *news.Chat, created bool) error {
+		if created && inactive {
+			return errSkip // never stored: nothing to deactivate
+		}
+		if created {
+			c.Lang = langOf(m.From.LanguageCode)
+			c.Group = news.IsGroupID(m.Chat.ID)
+			c.Created = b.cfg.Now()
+		}
+		c.Inactive = inactive
+		c.Strikes = 0
+		return nil
+	})
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	if err == nil {
+		b.log.Info("The bot's membership changed.", "chat_id", m.Chat.ID, "status", m.NewChatMember.Status)
+	}
+	return err
+}
+
+var errSkip = errors.New("bot: nothing to change")
+
+func langOf(code string) news.Lang {
+	if l, ok := news.ParseLang(code); ok {
+		return l
+	}
+	return news.English
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"newsbot/internal/config"
+	"newsbot/internal/news"
+	"newsbot/internal/source/upravda"
+	"newsbot/internal/store"
+)
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags lets flags and positional arguments come in any order.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{fs.Name() + ": " + err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+// runInspect prints the article extracted from a URL or a saved page.
+func runInspect(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := newFlags("inspect")
+	edition := fs.String("edition", "", "edition of a saved page: uk, ru or en")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"inspect takes one URL or file: newsbot inspect URL|FILE [--edition uk|ru|en]"}
+	}
+	var ed news.Lang
+	if *edition != "" {
+		l, ok := news.ParseLang(*edition)
+		if !ok {
+			return usageError{fmt.Sprintf("inspect: --edition must be uk, ru or en, not %q", *edition)}
+		}
+		ed = l
+	}
+	src, err := newSource(cfg, log, upravda.Hooks{})
+	if err != nil {
+		return err
+	}
+	return upravda.Inspect(ctx, src, pos[0], ed, stdout)
+}
+
+// runScrape prints what each edition lists now.
+func runScrape(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := newFlags("scrape")
+	once := fs.Bool("once", false, "poll once and exit")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if !*once || len(pos) > 0 {
+		return usageError{"scrape needs --once: newsbot scrape --once [--json]"}
+	}
+	src, err := newSource(cfg, log, upravda.Hooks{})
+	if err != nil {
+		return err
+	}
+	return upravda.ScrapeOnce(ctx, src, cfg.Editions, *asJSON, stdout)
+}
+
+// runExport writes subscriptions and settings as versioned JSON.
+func runExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usageError{"export takes no arguments: newsbot export > backup.json"}
+	}
+	st, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	b, err := st.Export(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.Write(stdout); err != nil {
+		return err
+	}
+	log.Info("Exported subscriptions and settings.", "chats", len(b.Chats))
+	return nil
+}
+
+// runImport restores subscriptions and settings from an export.
+func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return usageError{"import takes one file: newsbot import backup.json"}
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return usageError{fmt.Sprintf("import: %v", err)}
+	}
+	defer f.Close()
+	b, err := store.ReadBackup(f)
+	if err != nil {
+		return usageError{fmt.Sprintf("import: %s: %v", args[0], err)}
+	}
+	st, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := st.Import(ctx, b); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Imported %d chats.\n", len(b.Chats))
+	return nil
+}

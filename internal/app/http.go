@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"newsbot/internal/metrics"
+)
+
+// health tracks what /readyz reports on: the last successful poll and the
+// last answer from the Bot API.
+type health struct {
+	started  time.Time
+	interval time.Duration // poll interval
+	lastPoll atomic.Int64  // unix nanoseconds
+	lastAPI  atomic.Int64
+	now      func() time.Time
+}
+
+func (h *health) polled()      { h.lastPoll.Store(h.now().UnixNano()) }
+func (h *health) apiAnswered() { h.lastAPI.Store(h.now().UnixNano()) }
+func (h *health) since(v int64) time.Duration {
+	if v == 0 {
+		return h.now().Sub(h.started)
+	}
+	return h.now().Sub(time.Unix(0, v))
+}
+
+// pinger is what readiness needs from the store.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// readiness checks Redis, the poll and the Bot API. A poll counts as
+// recent within three intervals plus a minute (pages are slow sometimes);
+// the Bot API within two minutes (a long poll answers every 30s).
+func (h *health) readiness(ctx context.Context, st pinger) (map[string]string, bool) {
+	checks := map[string]string{}
+	ok := true
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := st.Ping(ctx); err != nil {
+		checks["redis"], ok = err.Error(), false
+	} else {
+		checks["redis"] = "ok"
+	}
+	if age, limit := h.since(h.lastPoll.Load()), 3*h.interval+time.Minute; age > limit {
+		checks["poll"], ok = fmt.Sprintf("no successful poll for %s", age.Round(time.Second)), false
+	} else {
+		checks["poll"] = "ok"
+	}
+	if age := h.since(h.lastAPI.Load()); age > 2*time.Minute {
+		checks["telegram"], ok = fmt.Sprintf("no answer from the Bot API for %s", age.Round(time.Second)), false
+	} else {
+		checks["telegram"] = "ok"
+	}
+	return checks, ok
+}
+
+// updateHandler is what the webhook needs from the bot and the store.
+type updateHandler interface {
+	HandleUpdate(ctx context.Context, u tgbotapi.Update)
+}
+
+type updateDeduper interface {
+	FirstTimeUpdate(ctx context.Context, updateID int, ttl time.Duration) (bool, error)
+}
+
+// webhook serves Telegram's update calls: the secret header is checked in
+// constant time, and each update_id is handled at most once (Telegram
+// retries calls it thinks failed).
+type webhook struct {
+	secret  string
+	bot     updateHandler
+	dedupe  updateDeduper
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	ctx     context.Context // the process's: handling goes on if Telegram hangs up
+}
+
+const maxUpdateBytes = 1 << 20
+
+func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	if subtle.ConstantTimeCompare([]byte(got), []byte(w.secret)) != 1 {
+		w.log.Warn("A webhook call had a wrong or missing secret token; rejected.", "remote", r.RemoteAddr)
+		http.Error(rw, "forbidden", http.StatusForbidden)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBytes+1))
+	if err != nil || len(body) > maxUpdateBytes {
+		http.Error(rw, "bad request", http.StatusBadRequest)
+		return
+	}
+	var u tgbotapi.Update
+	if err := json.Unmarshal(body, &u); err != nil {
+		w.log.Warn("A webhook call carried no valid update; ignored.", "err", err)
+		rw.WriteHeader(http.StatusOK) // a retry would not make it valid
+		return
+	}
+	first, err := w.dedupe.FirstTimeUpdate(r.Context(), u.UpdateID, 25*time.Hour)
+	if err != nil {
+		// Redis is down: let Telegram retry later rather than risk handling twice.
+		w.log.Error("Unable to record a webhook update; asking Telegram to retry.", "update_id", u.UpdateID, "err", err)
+		http.Error(rw, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if !first {
+		w.log.Debug("A repeated webhook update was ignored.", "update_id", u.UpdateID)
+		rw.WriteHeader(http.StatusOK)
+		return
+	}
+	countUpdate(w.metrics, u)
+	w.bot.HandleUpdate(w.ctx, u)
+	rw.WriteHeader(http.StatusOK)
+}
+
+func countUpdate(m *metrics.Metrics, u tgbotapi.Update) {
+	if m == nil {
+		return
+	}
+	switch {
+	case u.Message != nil:
+		m.Updates.WithLabelValues("message").Inc()
+	case u.CallbackQuery != nil:
+		m.Updates.WithLabelValues("callback_query").Inc()
+	case u.MyChatMember != nil:
+		m.Updates.WithLabelValues("my_chat_member").Inc()
+	default:
+		m.Updates.WithLabelValues("other").Inc()
+	}
+}
+
+// httpServer builds the operator endpoint: /healthz, /readyz, /metrics
+// and, in webhook mode, the webhook path.
+func httpServer(addr string, h *health, st pinger, m *metrics.Metrics, hookPath string, hook http.Handler) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		checks, ok := h.readiness(r.Context(), st)
+		w.Header().Set("Content-Type", "application/json")
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": checks})
+	})
+	mux.Handle("GET /metrics", m.Handler())
+	if hook != nil {
+		mux.Handle(hookPath, hook)
+	}
+	return &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+}
+
+// serveHTTP listens on addr and serves until ctx ends. A port already in
+// use is an error at start, not a silent failure.
+func serveHTTP(ctx context.Context, srv *http.Server, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("app: HTTP_ADDR %s: %w", srv.Addr, err)
+	}
+	log.Info("Serving health, readiness and metrics.", "addr", ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("The HTTP endpoint failed.", "err", err)
+		}
+	}()
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}, nil
+}

@@ -1,0 +1,49 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"newsbot/internal/metrics"
+	"newsbot/internal/telegram"
+)
+
+// observedAPI wraps the Telegram client for the bot and the delivery
+// engine: it records every answer from the Bot API for /readyz and counts
+// updates.
+type observedAPI struct {
+	*telegram.Client
+	m *metrics.Metrics
+	h *health
+}
+
+func (o *observedAPI) seen(err error) {
+	// Any answer, even an error one, shows the Bot API is reachable.
+	switch telegram.KindOf(err) {
+	case telegram.NetworkBeforeSend, telegram.NetworkAmbiguous, telegram.Server:
+	default:
+		o.h.apiAnswered()
+	}
+}
+
+// Send sends and records that the Bot API answered (the delivery engine's
+// hooks count the results).
+func (o *observedAPI) Send(ctx context.Context, m telegram.Message) (int, error) {
+	id, err := o.Client.Send(ctx, m)
+	o.seen(err)
+	return id, err
+}
+
+// GetUpdates long-polls and records that the Bot API answered.
+func (o *observedAPI) GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]tgbotapi.Update, error) {
+	us, err := o.Client.GetUpdates(ctx, offset, timeout, allowed)
+	o.seen(err)
+	if err == nil {
+		for _, u := range us {
+			countUpdate(o.m, u)
+		}
+	}
+	return us, err
+}

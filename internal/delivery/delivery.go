@@ -1,0 +1,402 @@
+// Package delivery sends new articles to the readers who follow them: it
+// fans an article out to its subscribers into a durable queue in Redis,
+// and a pool of senders drains the queue within Telegram's rate limits.
+//
+// The queue survives crashes and restarts: every state change is one Lua
+// script, a claimed chat is held under a lease that another process
+// reclaims when its holder dies, and a per-item sent-ledger stops a second
+// send to the same chat. Breaking alerts go before normal news; articles
+// waiting for one chat are coalesced into one message. The global rate
+// (SEND_RATE, optionally paid broadcasts), the per-chat and per-group
+// limits and the pause after a 429 are kept in Redis, so several processes
+// share one budget. Failed sends are handled by telegram.Kind in one place
+// (Engine.handleFailure): migrated groups move, bad markup is resent as
+// plain text, 403s count strikes, transient failures retry with back-off
+// and end in a dead-letter list.
+//
+// Everything works on a real Redis (6.2+, not Cluster) and on the embedded
+// miniredis. docs/delivery.md describes the design; docs/redis-keys.md the
+// keys.
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"newsbot/internal/news"
+	"newsbot/internal/store"
+	"newsbot/internal/telegram"
+)
+
+// Sender sends one message; *telegram.Client implements it. Every error
+// should be a *telegram.Error; anything else counts as telegram.Unknown.
+type Sender interface {
+	Send(ctx context.Context, m telegram.Message) (int, error)
+}
+
+// Renderer turns articles and announcements into messages. The engine sets
+// ChatID and PaidBroadcast; Silent is forced to !breaking.
+type Renderer interface {
+	// Article renders one article; ChatID is left 0 and Silent = !breaking.
+	Article(a *news.Article, lang news.Lang, breaking bool) telegram.Message
+	// Digest renders several articles waiting for one chat as one message
+	// (headlines and links) within 4096 UTF-16 units.
+	Digest(as []*news.Article, lang news.Lang, breaking bool) telegram.Message
+	// Announcement renders an operator's broadcast.
+	Announcement(text string, lang news.Lang) telegram.Message
+	// Plain returns the same content as plain text, for a resend after
+	// Telegram rejected the markup.
+	Plain(m telegram.Message) telegram.Message
+}
+
+// Defaults for Config.
+const (
+	DefaultRate           = 25.0
+	DefaultPaidRate       = 1000.0
+	DefaultChatInterval   = time.Second
+	DefaultGroupPerMinute = 20
+	DefaultWorkers        = 8
+	DefaultPaidWorkers    = 64
+	DefaultMaxAttempts    = 5
+	DefaultStrikeLimit    = 3
+	DefaultLease          = 90 * time.Second
+	DefaultBackoff        = 2 * time.Second
+	DefaultPollInterval   = 250 * time.Millisecond
+)
+
+// Config tunes an Engine. The zero value of every field gives its default.
+type Config struct {
+	// Rate is the global send rate per bot token (SEND_RATE), shared by
+	// every process through Redis; DefaultRate (25/s) when 0.
+	Rate float64
+	// PaidBroadcast (PAID_BROADCAST) lets sends above Rate go out as paid
+	// broadcasts (allow_paid_broadcast), up to PaidRate in total.
+	PaidBroadcast bool
+	// PaidRate is the total rate in paid mode; DefaultPaidRate when 0.
+	PaidRate float64
+	// ChatInterval is the minimum time between two messages to one private
+	// chat; DefaultChatInterval when 0.
+	ChatInterval time.Duration
+	// GroupPerMinute is the most messages a group gets per minute;
+	// DefaultGroupPerMinute when 0.
+	GroupPerMinute int
+	// Workers is the number of concurrent senders in this process;
+	// DefaultWorkers (DefaultPaidWorkers in paid mode) when 0.
+	Workers int
+	// MaxAttempts is how many failed sends a message gets before it goes to
+	// the dead-letter list; DefaultMaxAttempts when 0.
+	MaxAttempts int
+	// StrikeLimit is the number of consecutive 403 answers after which a
+	// chat is marked inactive; DefaultStrikeLimit when 0.
+	StrikeLimit int
+	// Lease is how long a claimed chat is held before another sender may
+	// reclaim it (its holder presumed dead); DefaultLease when 0. A send is
+	// abandoned (as ambiguous) after Lease/3, so a live holder never loses
+	// its lease.
+	Lease time.Duration
+	// Backoff is the delay before the first retry of a failed send,
+	// doubled on each further attempt up to 32×; DefaultBackoff when 0.
+	Backoff time.Duration
+	// PollInterval is how often an idle sender looks for work queued by
+	// other processes; DefaultPollInterval when 0. Work queued by this
+	// process wakes the senders at once.
+	PollInterval time.Duration
+	// AtMostOnce selects the policy for a send whose request was written
+	// but whose answer was lost (telegram.NetworkAmbiguous): false (the
+	// default) sends again, risking a duplicate; true counts it as
+	// delivered, risking a loss. See docs/delivery.md.
+	AtMostOnce bool
+	// Logger receives the engine's logs; nothing is logged when nil.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Hooks are called on events, for metrics.
+	Hooks Hooks
+}
+
+// Hooks are optional callbacks for metrics. They are called from the
+// sending goroutines and must be quick and safe for concurrent use.
+type Hooks struct {
+	// OnSend is called after every Bot API send with the outcome ("ok" or
+	// the telegram.Kind name) and the call's duration.
+	OnSend func(kind string, d time.Duration)
+	// OnDelivered is called for every article delivered to a chat with
+	// the time from its publication (or from its queueing when the
+	// publication time is unknown) to the delivery.
+	OnDelivered func(pubToDelivery time.Duration)
+	// OnDeadLetter is called when a message goes to the dead-letter list.
+	OnDeadLetter func()
+	// OnRetry is called when a message is scheduled for another attempt,
+	// with the kind of the failure.
+	OnRetry func(kind string)
+	// OnFlood is called after a 429 with the pause it imposes.
+	OnFlood func(retryAfter time.Duration)
+	// OnInactive is called when a chat is marked inactive after its
+	// strikes.
+	OnInactive func(chatID int64)
+}
+
+// Stats is a snapshot of the queue, shared by every process.
+type Stats struct {
+	// Breaking and Normal count the chats waiting per priority (due now or
+	// later: rate-limited or backing off).
+	Breaking, Normal int64
+	// InFlight counts the chats claimed by a sender right now.
+	InFlight int64
+	// Pending counts the (chat, item) pairs not yet delivered, in flight
+	// included.
+	Pending int64
+	// DeadLetters is the length of the dead-letter list.
+	DeadLetters int64
+	// Paused is what is left of a pause after a 429.
+	Paused time.Duration
+	// Totals since the queue was created.
+	Messages  int64 // messages delivered (a digest counts once)
+	Delivered int64 // (chat, item) pairs delivered
+	Dropped   int64 // pairs dropped: inactive or unknown chat, article gone
+	Retried   int64 // pairs scheduled for another attempt
+	Dead      int64 // messages dead-lettered
+	Reclaimed int64 // claims taken back from dead senders
+	Migrated  int64 // chats moved to a supergroup ID
+	Floods    int64 // 429 answers (and pauses after a 401)
+	Ambiguous int64 // sends whose answer was lost (see Config.AtMostOnce)
+}
+
+// Waiting is the number of chats waiting, both priorities.
+func (s Stats) Waiting() int64 { return s.Breaking + s.Normal }
+
+// Item names what a chat was owed: an article of an edition, or a
+// broadcast.
+type Item struct {
+	Edition     news.Lang `json:"edition,omitempty"`
+	ArticleID   int64     `json:"article_id,omitempty"`
+	BroadcastID int64     `json:"broadcast_id,omitempty"`
+}
+
+// String is "uk:123" for an article, "bc:7" for a broadcast.
+func (it Item) String() string { return it.internal().String() }
+
+func (it Item) internal() item {
+	return item{edition: it.Edition, articleID: it.ArticleID, broadcast: it.BroadcastID}
+}
+
+func (it item) public() Item {
+	return Item{Edition: it.edition, ArticleID: it.articleID, BroadcastID: it.broadcast}
+}
+
+// DeadLetter is a message given up on.
+type DeadLetter struct {
+	ChatID   int64     `json:"chat_id"`
+	Items    []Item    `json:"items"`
+	Kind     string    `json:"kind"`  // telegram.Kind name of the last failure
+	Error    string    `json:"error"` // its text
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
+}
+
+// chatStore is what the engine needs from *store.Store.
+type chatStore interface {
+	Chat(ctx context.Context, id int64) (news.Chat, error)
+	UpdateChat(ctx context.Context, id int64, fn func(c *news.Chat, created bool) error) (news.Chat, error)
+	MigrateChat(ctx context.Context, from, to int64) error
+	Subscribers(ctx context.Context, ed news.Lang, slug string) ([]int64, error)
+	BreakingSubscribers(ctx context.Context, ed news.Lang) ([]int64, error)
+	KeywordSubscribers(ctx context.Context, ed news.Lang) (map[string][]int64, error)
+	ChatIDs(ctx context.Context) ([]int64, error)
+	CountChats(ctx context.Context) (active, inactive int64, perLang map[news.Lang]int64, err error)
+	Article(ctx context.Context, ed news.Lang, id int64) (*news.Article, error)
+	SaveArticle(ctx context.Context, a *news.Article) error
+}
+
+var _ chatStore = (*store.Store)(nil)
+
+// Engine fans articles out and sends them. It is safe for concurrent use;
+// Run may be called once at a time.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	st    chatStore
+	send  Sender
+	r     Renderer
+	q     *queue
+	lim   *limiter
+	cache *articleCache
+
+	privIv, groupIv time.Duration // per-chat spacing, with a safety margin
+	sendTimeout     time.Duration
+
+	id  string        // this engine's name in claim tokens
+	seq atomic.Uint64 // claim token counter
+
+	wakeMu sync.Mutex
+	wakeCh chan struct{} // closed (and replaced) to wake idle senders
+
+	running atomic.Bool
+}
+
+// New returns an engine keeping its queue in st's Redis under
+// st.Key("delivery"). It returns an error wrapping news.ErrInvalid for a
+// negative or inconsistent setting.
+func New(cfg Config, st *store.Store, s Sender, r Renderer) (*Engine, error) {
+	if st == nil {
+		return nil, fmt.Errorf("delivery: no store: %w", news.ErrInvalid)
+	}
+	return newEngine(cfg, st, queueOn(st), s, r)
+}
+
+func queueOn(st *store.Store) *queue {
+	return &queue{rdb: st.Client(), prefix: st.Key("delivery")}
+}
+
+// newEngine builds an engine on any chatStore (tests use fakes) and queue.
+func newEngine(cfg Config, st chatStore, q *queue, s Sender, r Renderer) (*Engine, error) {
+	if s == nil || r == nil || st == nil || q == nil {
+		return nil, fmt.Errorf("delivery: a store, a sender and a renderer are required: %w", news.ErrInvalid)
+	}
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	id, err := randomID()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		st:     st,
+		send:   s,
+		r:      r,
+		q:      q,
+		cache:  newArticleCache(articleCacheSize, articleCacheTTL),
+		id:     id,
+		wakeCh: make(chan struct{}),
+	}
+	e.privIv = withMargin(cfg.ChatInterval)
+	e.groupIv = withMargin(time.Minute / time.Duration(cfg.GroupPerMinute))
+	e.sendTimeout = cfg.Lease / 3
+	var paid time.Duration
+	if cfg.PaidBroadcast && cfg.PaidRate > cfg.Rate {
+		paid = rateInterval(cfg.PaidRate - cfg.Rate)
+	}
+	e.lim = newLimiter(q.rdb, q.prefix, rateInterval(cfg.Rate), paid, cfg.Now)
+	return e, nil
+}
+
+// withMargin adds 10% (at least 20 ms) to a per-chat interval: the spacing
+// is measured from when a request starts, and a request may reach Telegram
+// a little later or earlier than the one before it.
+func withMargin(d time.Duration) time.Duration {
+	return d + max(d/10, 20*time.Millisecond)
+}
+
+func rateInterval(perSecond float64) time.Duration {
+	return time.Duration(float64(time.Second) / perSecond)
+}
+
+func (c *Config) setDefaults() error {
+	bad := func(what string) error {
+		return fmt.Errorf("delivery: invalid config: %s: %w", what, news.ErrInvalid)
+	}
+	switch {
+	case c.Rate < 0:
+		return bad("negative rate")
+	case c.PaidRate < 0:
+		return bad("negative paid rate")
+	case c.ChatInterval < 0, c.GroupPerMinute < 0, c.Workers < 0, c.MaxAttempts < 0,
+		c.StrikeLimit < 0, c.Lease < 0, c.Backoff < 0, c.PollInterval < 0:
+		return bad("negative setting")
+	}
+	if c.Rate == 0 {
+		c.Rate = DefaultRate
+	}
+	if c.PaidRate == 0 {
+		c.PaidRate = DefaultPaidRate
+	}
+	if c.ChatInterval == 0 {
+		c.ChatInterval = DefaultChatInterval
+	}
+	if c.GroupPerMinute == 0 {
+		c.GroupPerMinute = DefaultGroupPerMinute
+	}
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+		if c.PaidBroadcast {
+			c.Workers = DefaultPaidWorkers
+		}
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.StrikeLimit == 0 {
+		c.StrikeLimit = DefaultStrikeLimit
+	}
+	if c.Lease == 0 {
+		c.Lease = DefaultLease
+	}
+	if c.Lease < 3*time.Second {
+		return bad("lease shorter than 3s")
+	}
+	if c.Backoff == 0 {
+		c.Backoff = DefaultBackoff
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+func randomID() (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("delivery: unable to make an engine ID: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// token returns a new claim token, unique across processes.
+func (e *Engine) token() string {
+	return e.id + "." + strconv.FormatUint(e.seq.Add(1), 36)
+}
+
+// wake tells idle senders of this process that work was queued.
+func (e *Engine) wake() {
+	e.wakeMu.Lock()
+	close(e.wakeCh)
+	e.wakeCh = make(chan struct{})
+	e.wakeMu.Unlock()
+}
+
+func (e *Engine) wakeChan() <-chan struct{} {
+	e.wakeMu.Lock()
+	defer e.wakeMu.Unlock()
+	return e.wakeCh
+}
+
+// Stats returns a snapshot of the shared queue.
+func (e *Engine) Stats(ctx context.Context) (Stats, error) {
+	return e.q.stats(ctx, e.now())
+}
+
+// DeadLetters returns up to n dead letters, newest first.
+func (e *Engine) DeadLetters(ctx context.Context, n int) ([]DeadLetter, error) {
+	return e.q.deadLetters(ctx, n)
+}
+
+// errRunning is returned by Run when the engine is already running.
+var errRunning = errors.New("delivery: Run called while already running")

@@ -1,0 +1,279 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/redis/go-redis/v9"
+
+	"newsbot/internal/news"
+	"newsbot/internal/store"
+)
+
+// Announce fans article a out to its readers in its edition: the
+// subscribers of its tags, the breaking subscribers when it is important and
+// the subscribers of keywords found in its text. Chat IDs are merged in Go
+// (never SUNION in Redis); a breaking subscriber of an important article
+// gets it as a breaking alert (first in the queue, with sound), everyone
+// else as normal news. The article is saved in the store when it is not
+// there yet, since senders read it from there.
+//
+// Announce is idempotent per (edition, ID): a second call after a complete
+// fan-out returns the first call's count and queues nothing; a call after
+// a fan-out interrupted half way (a crash, a Redis error) completes it
+// without queueing anything twice. It returns the number of recipients,
+// and an error wrapping news.ErrInvalid for an article without a valid
+// edition or ID.
+func (e *Engine) Announce(ctx context.Context, a *news.Article) (int, error) {
+	if a == nil || !a.Edition.Valid() || a.ID <= 0 {
+		return 0, fmt.Errorf("delivery: announce: article without edition or ID: %w", news.ErrInvalid)
+	}
+	doneKey := e.q.key("ann", string(a.Edition), strconv.FormatInt(a.ID, 10))
+	prev, err := e.q.rdb.Get(ctx, doneKey).Result()
+	switch {
+	case err == nil:
+		n, _ := strconv.Atoi(prev)
+		return n, nil
+	case !errors.Is(err, redis.Nil):
+		return 0, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
+	}
+	if _, err := e.st.Article(ctx, a.Edition, a.ID); errors.Is(err, news.ErrNotFound) {
+		if err := e.st.SaveArticle(ctx, a); err != nil {
+			return 0, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
+		}
+	} else if err != nil {
+		return 0, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
+	}
+	recipients, err := e.recipients(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	ref := item{edition: a.Edition, articleID: a.ID}.String()
+	added, err := e.q.enqueue(ctx, e.now(), ref, recipients)
+	if added > 0 {
+		e.wake()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := e.q.rdb.Set(ctx, doneKey, len(recipients), ledgerTTL).Err(); err != nil {
+		return 0, fmt.Errorf("delivery: announce %s/%d: unable to mark the fan-out done: %w", a.Edition, a.ID, err)
+	}
+	e.log.Info("Article queued for delivery.", slog.String("edition", string(a.Edition)),
+		slog.Int64("article_id", a.ID), slog.Int("recipients", len(recipients)),
+		slog.Int("queued", added), slog.Bool("important", a.Important))
+	return len(recipients), nil
+}
+
+// recipients returns chat → priority for an article.
+func (e *Engine) recipients(ctx context.Context, a *news.Article) (map[int64]int, error) {
+	out := make(map[int64]int)
+	add := func(ids []int64, prio int) {
+		for _, id := range ids {
+			if id == 0 {
+				continue
+			}
+			if cur, ok := out[id]; !ok || prio < cur {
+				out[id] = prio
+			}
+		}
+	}
+	if a.Important {
+		ids, err := e.st.BreakingSubscribers(ctx, a.Edition)
+		if err != nil {
+			return nil, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
+		}
+		add(ids, prioBreaking)
+	}
+	seen := make(map[string]bool, len(a.Tags))
+	for _, t := range a.Tags {
+		if t.Slug == "" || seen[t.Slug] {
+			continue
+		}
+		seen[t.Slug] = true
+		ids, err := e.st.Subscribers(ctx, a.Edition, t.Slug)
+		if errors.Is(err, news.ErrInvalid) {
+			e.log.Warn("Skipping a tag the store does not accept.", slog.String("edition", string(a.Edition)),
+				slog.Int64("article_id", a.ID), slog.String("slug", t.Slug), slog.Any("error", err))
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
+		}
+		add(ids, prioNormal)
+	}
+	kws, err := e.st.KeywordSubscribers(ctx, a.Edition)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
+	}
+	if len(kws) > 0 {
+		words := articleWords(a)
+		for kw, ids := range kws {
+			if matchKeyword(words, kw) {
+				add(ids, prioNormal)
+			}
+		}
+	}
+	return out, nil
+}
+
+// articleWords returns the folded words of the article's headline, lead,
+// summary and tag names, for keyword matching.
+func articleWords(a *news.Article) []string {
+	parts := []string{a.Headline, a.Lead, a.Summary}
+	for _, t := range a.Tags {
+		parts = append(parts, t.Name)
+	}
+	text := store.FoldText(strings.Join(parts, " "))
+	return strings.FieldsFunc(text, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) ||
+			r == '-' || r == '\'' || r == '.')
+	})
+}
+
+// matchKeyword reports whether a folded keyword starts one of the words: a
+// keyword matches at the start of a word, so that a stem ("зеленськ")
+// finds its inflected forms, and never inside one ("ato" does not match
+// "nato").
+func matchKeyword(words []string, kw string) bool {
+	if kw == "" {
+		return false
+	}
+	for _, w := range words {
+		if strings.HasPrefix(w, kw) {
+			return true
+		}
+	}
+	return false
+}
+
+// Broadcast queues an announcement for every active chat, at normal
+// priority; each chat gets it in its own language. It returns the number
+// of recipients. Inactive chats are skipped when their turn comes, so they
+// cost no send.
+func (e *Engine) Broadcast(ctx context.Context, text string) (int, error) {
+	if strings.TrimSpace(text) == "" {
+		return 0, fmt.Errorf("delivery: broadcast: empty text: %w", news.ErrInvalid)
+	}
+	ids, err := e.st.ChatIDs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("delivery: broadcast: %w", err)
+	}
+	_, inactive, _, err := e.st.CountChats(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("delivery: broadcast: %w", err)
+	}
+	n, err := e.q.rdb.Incr(ctx, e.q.key("bcseq")).Result()
+	if err != nil {
+		return 0, fmt.Errorf("delivery: broadcast: unable to number it: %w", err)
+	}
+	if err := e.q.rdb.Set(ctx, e.q.key("bc", strconv.FormatInt(n, 10)), text, broadcastTTL).Err(); err != nil {
+		return 0, fmt.Errorf("delivery: broadcast: unable to save its text: %w", err)
+	}
+	recipients := make(map[int64]int, len(ids))
+	for _, id := range ids {
+		recipients[id] = prioNormal
+	}
+	added, err := e.q.enqueue(ctx, e.now(), item{broadcast: n}.String(), recipients)
+	if added > 0 {
+		e.wake()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("delivery: broadcast %d: %w", n, err)
+	}
+	active := max(int64(len(ids))-inactive, 0)
+	e.log.Info("Broadcast queued.", slog.Int64("broadcast_id", n), slog.Int64("recipients", active))
+	return int(active), nil
+}
+
+// broadcastText reads the text of broadcast n.
+func (e *Engine) broadcastText(ctx context.Context, n int64) (string, error) {
+	s, err := e.q.rdb.Get(ctx, e.q.key("bc", strconv.FormatInt(n, 10))).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("delivery: broadcast %d: %w", n, news.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("delivery: unable to read broadcast %d: %w", n, err)
+	}
+	return s, nil
+}
+
+const (
+	articleCacheSize = 256
+	articleCacheTTL  = time.Minute
+)
+
+// articleCache keeps recently sent articles: a fan-out to thousands of
+// chats reads the article once, not once per chat.
+type articleCache struct {
+	mu   sync.Mutex
+	size int
+	ttl  time.Duration
+	m    map[item]cachedArticle
+}
+
+type cachedArticle struct {
+	a  *news.Article
+	at time.Time
+}
+
+func newArticleCache(size int, ttl time.Duration) *articleCache {
+	return &articleCache{size: size, ttl: ttl, m: make(map[item]cachedArticle)}
+}
+
+func (c *articleCache) get(k item, now time.Time) (*news.Article, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	if !ok || now.Sub(v.at) > c.ttl || now.Before(v.at) {
+		return nil, false
+	}
+	return v.a, true
+}
+
+func (c *articleCache) put(k item, a *news.Article, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.size {
+		// Drop expired entries, then the oldest if still full.
+		var oldest item
+		var oldestAt time.Time
+		for key, v := range c.m {
+			if now.Sub(v.at) > c.ttl {
+				delete(c.m, key)
+				continue
+			}
+			if oldestAt.IsZero() || v.at.Before(oldestAt) {
+				oldest, oldestAt = key, v.at
+			}
+		}
+		if len(c.m) >= c.size {
+			delete(c.m, oldest)
+		}
+	}
+	c.m[k] = cachedArticle{a: a, at: now}
+}
+
+// article returns an article from the cache or the store.
+func (e *Engine) article(ctx context.Context, it item) (*news.Article, error) {
+	now := e.now()
+	if a, ok := e.cache.get(it, now); ok {
+		return a, nil
+	}
+	a, err := e.st.Article(ctx, it.edition, it.articleID)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, fmt.Errorf("delivery: article %s: %w", it, news.ErrNotFound)
+	}
+	e.cache.put(it, a, now)
+	return a, nil
+}

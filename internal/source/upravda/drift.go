@@ -1,0 +1,92 @@
+package upravda
+
+import (
+	"log/slog"
+	"sync"
+
+	"newsbot/internal/news"
+)
+
+// driftTracker counts consecutive failures per edition and layer and
+// raises one alert per outage.
+type driftTracker struct {
+	threshold int
+	log       *slog.Logger
+	hooks     Hooks
+	mu        sync.Mutex
+	layers    map[driftKey]*layerState
+}
+
+type driftKey struct {
+	edition news.Lang
+	layer   string
+}
+
+type layerState struct {
+	failures int
+	alerted  bool
+}
+
+func newDriftTracker(threshold int, log *slog.Logger, hooks Hooks) *driftTracker {
+	return &driftTracker{threshold: threshold, log: log, hooks: hooks, layers: make(map[driftKey]*layerState)}
+}
+
+// fail records a failure of a layer. It logs every failure as a warning and,
+// when the layer crosses the threshold for the first time since it last
+// worked, logs an error and calls OnDrift.
+func (d *driftTracker) fail(edition news.Lang, layer string, err error) {
+	d.mu.Lock()
+	k := driftKey{edition, layer}
+	st := d.layers[k]
+	if st == nil {
+		st = &layerState{}
+		d.layers[k] = st
+	}
+	st.failures++
+	failures := st.failures
+	alert := failures >= d.threshold && !st.alerted
+	if alert {
+		st.alerted = true
+	}
+	d.mu.Unlock()
+
+	d.log.Warn("A layer of the site failed.", slog.String("edition", string(edition)),
+		slog.String("layer", layer), slog.Int("failures", failures), slog.Any("error", err))
+	if d.hooks.OnLayerFailure != nil {
+		d.hooks.OnLayerFailure(edition, layer)
+	}
+	if alert {
+		d.log.Error("The site seems to have changed: a layer keeps failing.", slog.String("edition", string(edition)),
+			slog.String("layer", layer), slog.Int("failures", failures), slog.Any("error", err))
+		if d.hooks.OnDrift != nil {
+			d.hooks.OnDrift(DriftAlert{Edition: edition, Layer: layer, Failures: failures, Err: err})
+		}
+	}
+}
+
+// ok records that a layer worked; a layer that had raised an alert is
+// logged as recovered.
+func (d *driftTracker) ok(edition news.Lang, layer string) {
+	d.mu.Lock()
+	k := driftKey{edition, layer}
+	st := d.layers[k]
+	if st == nil {
+		d.mu.Unlock()
+		return
+	}
+	recovered := st.alerted
+	delete(d.layers, k)
+	d.mu.Unlock()
+	if recovered {
+		d.log.Info("A layer of the site works again.", slog.String("edition", string(edition)), slog.String("layer", layer))
+	}
+}
+
+// record calls ok or fail.
+func (d *driftTracker) record(edition news.Lang, layer string, err error) {
+	if err == nil {
+		d.ok(edition, layer)
+		return
+	}
+	d.fail(edition, layer, err)
+}

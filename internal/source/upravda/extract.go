@@ -1,0 +1,624 @@
+package upravda
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"newsbot/internal/news"
+)
+
+// Errors of the extractor. Callers test them with errors.Is.
+var (
+	// ErrNoHeadline means no layer of the page yielded a headline: the
+	// page is not an article, or the site's markup changed.
+	ErrNoHeadline = errors.New("no headline on the page")
+	// ErrNoEdition means the edition could not be told from the
+	// arguments, the URL or the page.
+	ErrNoEdition = errors.New("edition unknown")
+)
+
+// Markup names the template a page was read with.
+const (
+	markupCurrent = "current" // since autumn 2025: post_news_*, post_article_*
+	markupOld     = "old"     // about 2020 to 2025: post_*
+	markup2016    = "2016"    // post_news__* (BEM)
+	markup2014    = "2014"    // table layout: h1.title, span.dt2
+)
+
+// extraction is an article with what the extractor learnt on the way.
+type extraction struct {
+	Article *news.Article
+	// JSONLD is set when an Article object was found in JSON-LD.
+	JSONLD bool
+	// Markup is the template that yielded the headline or the text ("" when
+	// none matched: only metadata was read).
+	Markup string
+	// Description is the page's meta description, for summaries.
+	Description string
+}
+
+// indexedClasses are the classes the extractor looks up; the page is walked
+// once to collect them.
+var indexedClasses = map[string]bool{
+	// current
+	"post_news": true, "post_article": true, "post_news_title": true, "post_article_title": true,
+	"post_news_date": true, "post_author_date": true, "post_news_author": true, "post_author_name": true,
+	"post_article_author_item": true, "post_news_text": true, "post_article_text": true,
+	"post_news_tags": true, "post_news_photo": true, "post_news_photo_captain": true,
+	"post_news_photo_source": true, "post_article_header_media": true,
+	"post_article_header_media_source": true, "post_article_header_media_caption": true,
+	// old (2020-2025)
+	"post": true, "post_title": true, "post_time": true, "post_author": true, "post_text": true,
+	"post_tags": true, "post_photo_news": true, "post_photo_news_caption": true, "post_photo_news_source": true,
+	// 2016
+	"post_news__title": true, "post_news__date": true, "post_news__text": true, "post__tags": true,
+	"post_news__photo": true, "post_news__photo__img": true, "post_news__photo__author": true,
+	"post_news__photo__about": true, "post__author": true, "post__title": true, "post__text": true,
+	"post__date": true,
+	// 2014
+	"title": true, "dt2": true, "text": true, "tags": true,
+}
+
+// page is a parsed page with the nodes the extractor needs, found in one
+// walk.
+type page struct {
+	doc     *goquery.Document
+	lang    string
+	metas   map[string]string
+	links   []*html.Node
+	ldJSON  []string
+	byClass map[string][]*html.Node
+}
+
+func parsePage(b []byte) (*page, error) {
+	root, err := html.Parse(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("upravda: unable to parse the page: %w", err)
+	}
+	p := &page{
+		doc:     goquery.NewDocumentFromNode(root),
+		metas:   make(map[string]string),
+		byClass: make(map[string][]*html.Node),
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			switch n.DataAtom {
+			case atom.Html:
+				p.lang = attr(n, "lang")
+			case atom.Meta:
+				key := strings.ToLower(attr(n, "property"))
+				if key == "" {
+					key = strings.ToLower(attr(n, "name"))
+				}
+				if key == "" {
+					key = strings.ToLower(attr(n, "itemprop"))
+				}
+				if _, seen := p.metas[key]; key != "" && !seen {
+					p.metas[key] = attr(n, "content")
+				}
+			case atom.Link:
+				p.links = append(p.links, n)
+			case atom.Script:
+				if strings.EqualFold(strings.TrimSpace(attr(n, "type")), "application/ld+json") && n.FirstChild != nil {
+					p.ldJSON = append(p.ldJSON, n.FirstChild.Data)
+				}
+				return
+			case atom.Style, atom.Svg:
+				return
+			}
+			for c := range strings.FieldsSeq(attr(n, "class")) {
+				if indexedClasses[c] {
+					p.byClass[c] = append(p.byClass[c], n)
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(root)
+	return p, nil
+}
+
+// first returns the first indexed node with one of the classes (in the
+// order given) that passes ok (nil: any).
+func (p *page) first(ok func(*html.Node) bool, classes ...string) *html.Node {
+	for _, c := range classes {
+		for _, n := range p.byClass[c] {
+			if ok == nil || ok(n) {
+				return n
+			}
+		}
+	}
+	return nil
+}
+
+func isTag(a atom.Atom) func(*html.Node) bool {
+	return func(n *html.Node) bool { return n.DataAtom == a }
+}
+
+// Extract parses one article page already in memory. pageURL is where the
+// page came from (it gives the ID, the edition and the date for dates
+// printed without a year; "" when unknown); edition may be "" to take it
+// from the URL or the page.
+//
+// The layers are read most reliable first: JSON-LD, the current markup
+// (post_news_*, post_article_*), the older ones (post_*, post_news__*, the
+// 2014 table layout), then OpenGraph and meta tags. Each field takes the
+// first layer that has it. Tags come only from the page's tag block; when
+// there is none the article has TagsMissing set. The summary is filled in.
+//
+// Extract returns ErrNoHeadline when no layer has a headline and
+// ErrNoEdition when the edition cannot be told.
+func Extract(page []byte, pageURL string, edition news.Lang) (*news.Article, error) {
+	x, err := extract(page, pageURL, edition, time.Time{}, 0)
+	if err != nil {
+		return nil, err
+	}
+	if x.Article.Headline == "" {
+		return x.Article, fmt.Errorf("upravda: unable to read %s: %w", displayURL(pageURL), ErrNoHeadline)
+	}
+	return x.Article, nil
+}
+
+func displayURL(u string) string {
+	if u == "" {
+		return "the page"
+	}
+	return u
+}
+
+// extract reads an article; ref is the time of reading, used only for
+// dates printed without a year on pages whose URL has no date. It returns
+// an error only when the page cannot be parsed or its edition is unknown;
+// a missing headline is the caller's business.
+func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget int) (*extraction, error) {
+	p, err := parsePage(b)
+	if err != nil {
+		return nil, err
+	}
+	x := &extraction{Article: &news.Article{}}
+	a := x.Article
+	ld, hasLD := parseJSONLD(p.ldJSON)
+	x.JSONLD = hasLD
+
+	// Identity: ID, edition, family, URL.
+	canonical := ""
+	for _, l := range p.links {
+		if strings.EqualFold(attr(l, "rel"), "canonical") {
+			canonical = strings.TrimSpace(attr(l, "href"))
+			break
+		}
+	}
+	urls := []string{pageURL, ld.URL, canonical, p.metas["og:url"]}
+	var ref0 articleRef
+	for _, u := range urls {
+		if r, ok := parseArticlePath(resolve(pageURL, u)); ok {
+			ref0 = r
+			break
+		}
+	}
+	a.ID = ref0.ID
+	a.Family = ref0.Family
+	if a.ID == 0 {
+		for _, u := range urls {
+			if id, ok := trailingID(u); ok {
+				a.ID = id
+				break
+			}
+		}
+	}
+	a.Edition = edition
+	if !a.Edition.Valid() {
+		a.Edition = ""
+		if ref0.ID != 0 {
+			a.Edition = ref0.Edition
+		} else if l, ok := news.ParseLang(ld.InLanguage); ok {
+			a.Edition = l
+		} else if l, ok := news.ParseLang(p.lang); ok {
+			a.Edition = l
+		} else {
+			return nil, fmt.Errorf("upravda: unable to read %s: %w", displayURL(pageURL), ErrNoEdition)
+		}
+	}
+	a.URL = firstNonEmpty(absURL(pageURL), absURL(ld.URL), absURL(canonical), absURL(p.metas["og:url"]))
+
+	// Headline.
+	headNode, markup := p.headline()
+	x.Markup = markup
+	a.Headline = firstNonEmpty(ld.Headline, textOf(headNode), collapse(p.metas["og:title"]), collapse(p.metas["twitter:title"]))
+
+	// Published time.
+	dateRef := ref0.Day
+	if dateRef.IsZero() {
+		dateRef = ref
+	}
+	if t, ok := parseISOTime(ld.DatePublished); ok {
+		a.Published = t
+	} else if t, ok := parseISOTime(p.metas["article:published_time"]); ok {
+		a.Published = t
+	} else if t, ok := p.visibleDate(dateRef); ok {
+		a.Published = t
+	}
+
+	// Authors.
+	a.Authors = dedupe(ld.Persons)
+	if len(a.Authors) == 0 {
+		a.Authors = p.authors()
+	}
+
+	// Body and lead.
+	body := p.bodyNode()
+	var blocks []block
+	if body != nil {
+		blocks = bodyBlocks(body)
+		if x.Markup == "" {
+			x.Markup = markupOf(body)
+		}
+	}
+	if len(blocks) > 0 {
+		a.Body = joinBlocks(blocks)
+	} else if ld.ArticleBody != "" {
+		a.Body = ldBody(ld.ArticleBody)
+	}
+	x.Description = firstNonEmpty(collapse(p.metas["description"]), collapse(p.metas["og:description"]), ld.Description)
+	// The lead: JSON-LD's description, else the first paragraph of the
+	// text (older templates put a pulled quote in the meta description),
+	// else the meta description.
+	a.Lead = ld.Description
+	if a.Lead == "" && len(blocks) > 0 {
+		a.Lead = strings.TrimPrefix(blocks[0].text, "• ")
+	}
+	if a.Lead == "" {
+		a.Lead = x.Description
+	}
+
+	// Tags: only from the article's own tag block.
+	a.Tags = p.tags()
+	a.TagsMissing = len(a.Tags) == 0
+
+	// Photo.
+	a.Photo = p.photo(ld, pageURL)
+
+	// Other editions.
+	a.Alternates = p.alternates(pageURL)
+
+	a.Summary = summarize(a, x.Description, budget)
+	return x, nil
+}
+
+// headline returns the markup headline node and the template it belongs to.
+func (p *page) headline() (*html.Node, string) {
+	if n := p.first(nil, "post_news_title", "post_article_title"); n != nil {
+		return n, markupCurrent
+	}
+	if n := p.first(nil, "post_title"); n != nil {
+		return n, markupOld
+	}
+	if n := p.first(nil, "post_news__title", "post__title"); n != nil {
+		return n, markup2016
+	}
+	if n := p.first(isTag(atom.H1), "title"); n != nil {
+		return n, markup2014
+	}
+	return nil, ""
+}
+
+func markupOf(body *html.Node) string {
+	switch {
+	case hasClass(body, "post_news_text"), hasClass(body, "post_article_text"):
+		return markupCurrent
+	case hasClass(body, "post_text"):
+		return markupOld
+	case hasClass(body, "post_news__text"), hasClass(body, "post__text"):
+		return markup2016
+	}
+	return markup2014
+}
+
+// bodyNode returns the article's text container.
+func (p *page) bodyNode() *html.Node {
+	if n := p.first(nil, "post_news_text", "post_article_text", "post_text", "post_news__text", "post__text"); n != nil {
+		return n
+	}
+	return p.first(isTag(atom.Div), "text")
+}
+
+func textOf(n *html.Node) string {
+	if n == nil {
+		return ""
+	}
+	return nodeText(n, isLabel)
+}
+
+// isLabel reports whether n is an inline label inside a title ("фото",
+// "оновлено", "ексклюзив") rather than title text.
+func isLabel(n *html.Node) bool {
+	if n.DataAtom == atom.Em {
+		return true
+	}
+	for c := range strings.FieldsSeq(attr(n, "class")) {
+		if strings.Contains(c, "label") {
+			return true
+		}
+	}
+	return false
+}
+
+// visibleDate reads the date the page prints near the headline.
+func (p *page) visibleDate(ref time.Time) (time.Time, bool) {
+	for _, c := range []string{"post_news_date", "post_author_date", "post_time", "post_news__date", "post__date", "dt2"} {
+		for _, n := range p.byClass[c] {
+			if t, ok := parseVisibleDate(nodeText(n, nil), ref); ok {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// authors reads the bylines of the markup.
+func (p *page) authors() []string {
+	var names []string
+	if ns := p.byClass["post_author_name"]; len(ns) > 0 {
+		for _, n := range ns {
+			names = append(names, nodeText(n, nil))
+		}
+		return dedupe(names)
+	}
+	for _, c := range []string{"post_news_author", "post_author", "post__author"} {
+		for _, n := range p.byClass[c] {
+			links := p.doc.FindNodes(n).Find("a")
+			if links.Length() == 0 {
+				names = append(names, splitNames(nodeText(n, nil))...)
+				continue
+			}
+			links.Each(func(_ int, s *goquery.Selection) {
+				names = append(names, splitNames(nodeText(s.Get(0), nil))...)
+			})
+		}
+		if len(names) > 0 {
+			break
+		}
+	}
+	return dedupe(names)
+}
+
+// splitNames splits "Oleh Pavliuk, Anastasia Protz" into names.
+func splitNames(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = collapse(strings.Trim(part, " —–-")); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// tagLinks selects links to tag pages inside a tag block.
+var tagLinks = cascadia.MustCompile(`a[href*="/tags/"]`)
+
+// tags reads the article's tag block.
+func (p *page) tags() []news.Tag {
+	var out []news.Tag
+	seen := make(map[string]bool)
+	add := func(n *html.Node) {
+		p.doc.FindNodes(n).FindMatcher(tagLinks).Each(func(_ int, s *goquery.Selection) {
+			href, _ := s.Attr("href")
+			slug, ok := tagSlug(href)
+			name := nodeText(s.Get(0), nil)
+			if !ok || name == "" || seen[slug] {
+				return
+			}
+			seen[slug] = true
+			out = append(out, news.Tag{Slug: slug, Name: name})
+		})
+	}
+	for _, c := range []string{"post_news_tags", "post_tags", "post__tags"} {
+		for _, n := range p.byClass[c] {
+			add(n)
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	for _, n := range p.byClass["tags"] {
+		if n.DataAtom == atom.P || n.DataAtom == atom.Div {
+			add(n)
+		}
+	}
+	return out
+}
+
+// photo reads the lead picture with its caption and credit.
+func (p *page) photo(ld ldArticle, pageURL string) *news.Photo {
+	var ph news.Photo
+	var box *html.Node
+	var caption, credit string
+	switch box = p.first(nil, "post_news_photo", "post_article_header_media", "post_photo_news", "post_news__photo"); {
+	case box == nil:
+	case hasClass(box, "post_news_photo"):
+		caption = textIn(p, box, "post_news_photo_captain")
+		credit = textIn(p, box, "post_news_photo_source")
+	case hasClass(box, "post_article_header_media"):
+		caption = textIn(p, box, "post_article_header_media_caption")
+		credit = textIn(p, box, "post_article_header_media_source")
+	case hasClass(box, "post_photo_news"):
+		caption = textIn(p, box, "post_photo_news_caption")
+		credit = textIn(p, box, "post_photo_news_source")
+	default:
+		credit = textIn(p, box, "post_news__photo__author")
+		caption = textIn(p, box, "post_news__photo__about")
+		if caption == credit {
+			caption = ""
+		}
+	}
+	ph.URL = absURL(resolve(pageURL, ld.ImageURL))
+	if ph.URL == "" && box != nil {
+		if img := p.doc.FindNodes(box).Find("img").First(); img.Length() > 0 {
+			src, _ := img.Attr("src")
+			if src == "" {
+				src, _ = img.Attr("data-src")
+			}
+			ph.URL = absURL(resolve(pageURL, src))
+		}
+	}
+	if og := absURL(resolve(pageURL, html.UnescapeString(p.metas["og:image"]))); ph.URL == "" && !isPlaceholder(og) {
+		ph.URL = og
+	}
+	if ph.URL == "" {
+		return nil
+	}
+	ph.Caption = caption
+	ph.Credit = credit
+	if ph.Caption == "" && ld.ImageCaption != "" && ld.ImageCaption != credit && !strings.HasPrefix(ld.ImageCaption, "Портрет") {
+		ph.Caption = ld.ImageCaption
+	}
+	return &ph
+}
+
+// isPlaceholder reports whether an og:image is the site's generic share
+// picture or logo rather than the article's photo.
+func isPlaceholder(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return true
+	}
+	name := strings.ToLower(path.Base(p.Path))
+	return strings.Contains(name, "logo") || strings.HasPrefix(name, "up_for_") || strings.HasSuffix(name, ".svg")
+}
+
+// textIn returns the text of the first descendant of n with class c.
+func textIn(p *page, n *html.Node, c string) string {
+	for _, m := range p.byClass[c] {
+		if isAncestor(n, m) {
+			return nodeText(m, nil)
+		}
+	}
+	return ""
+}
+
+func isAncestor(a, n *html.Node) bool {
+	for ; n != nil; n = n.Parent {
+		if n == a {
+			return true
+		}
+	}
+	return false
+}
+
+// alternates reads the hreflang links to the other editions.
+func (p *page) alternates(pageURL string) map[news.Lang]string {
+	var out map[news.Lang]string
+	for _, l := range p.links {
+		if !strings.EqualFold(attr(l, "rel"), "alternate") {
+			continue
+		}
+		lang, ok := news.ParseLang(attr(l, "hreflang"))
+		if !ok {
+			continue
+		}
+		href := absURL(resolve(pageURL, attr(l, "href")))
+		if href == "" {
+			continue
+		}
+		if out == nil {
+			out = make(map[news.Lang]string)
+		}
+		if _, seen := out[lang]; !seen {
+			out[lang] = href
+		}
+	}
+	return out
+}
+
+// ldBody turns JSON-LD articleBody (paragraphs separated by tabs or
+// newlines) into body text.
+func ldBody(s string) string {
+	var parts []string
+	for p := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\t' || r == '\n' || r == '\r' }) {
+		if p = collapse(html.UnescapeString(p)); p != "" && hasLetterOrDigit(p) && !isJunkParagraph(p) {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+var trailingIDRe = regexp.MustCompile(`[/-](\d{4,18})/?(?:index\.amp)?$`)
+
+// trailingID reads an ID at the end of a URL path (sister sites:
+// /section/slug-813313/).
+func trailingID(raw string) (int64, bool) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return 0, false
+	}
+	m := trailingIDRe.FindStringSubmatch(u.Path)
+	if m == nil {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(m[1], 10, 64)
+	return id, err == nil && id > 0
+}
+
+// resolve resolves ref against base; ref unchanged when either is not a
+// URL.
+func resolve(base, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || base == "" {
+		return ref
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return ref
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	return b.ResolveReference(r).String()
+}
+
+// absURL returns u when it is an absolute http(s) URL, "" otherwise.
+func absURL(u string) string {
+	u = strings.TrimSpace(u)
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
+		return ""
+	}
+	return u
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// dedupe drops empty and repeated names, keeping the first order.
+func dedupe(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n = collapse(n); n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"newsbot/internal/news"
+)
+
+func TestParseURL(t *testing.T) {
+	wd, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		Network, Addr, Username, Password string
+		DB                                int
+		TLS                               bool
+	}
+	tests := []struct {
+		url  string
+		want want
+	}{
+		{"redis://localhost:6379/2", want{Network: "tcp", Addr: "localhost:6379", DB: 2}},
+		{"redis://localhost", want{Network: "tcp", Addr: "localhost:6379"}},
+		{"redis://:pw@10.0.0.5:6380", want{Network: "tcp", Addr: "10.0.0.5:6380", Password: "pw"}},
+		{"rediss://bot:pw@redis.example:6380/1", want{Network: "tcp", Addr: "redis.example:6380", Username: "bot", Password: "pw", DB: 1, TLS: true}},
+		{"unix:///run/redis/redis.sock", want{Network: "unix", Addr: "/run/redis/redis.sock"}},
+		{"unix:///run/redis/redis.sock?db=4", want{Network: "unix", Addr: "/run/redis/redis.sock", DB: 4}},
+		{"unix://:pw@/run/redis.sock?db=1", want{Network: "unix", Addr: "/run/redis.sock", Password: "pw", DB: 1}},
+		{"unix://data/redis.sock?db=2", want{Network: "unix", Addr: filepath.Join(wd, "data/redis.sock"), DB: 2}},
+		{"  redis://localhost:1/0  ", want{Network: "tcp", Addr: "localhost:1"}},
+	}
+	for _, tt := range tests {
+		o, err := parseURL(tt.url)
+		if err != nil {
+			t.Errorf("parseURL(%q): %v", tt.url, err)
+			continue
+		}
+		got := want{o.Network, o.Addr, o.Username, o.Password, o.DB, o.TLSConfig != nil}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("parseURL(%q) (-want +got):\n%s", tt.url, diff)
+		}
+		if tt.want.TLS && o.TLSConfig.ServerName != "redis.example" {
+			t.Errorf("parseURL(%q): TLS server name %q", tt.url, o.TLSConfig.ServerName)
+		}
+	}
+}
+
+func TestParseURLErrors(t *testing.T) {
+	tests := []struct {
+		url      string
+		contains string
+	}{
+		{"", "empty"},
+		{"localhost:6379", "scheme"},
+		{"http://localhost", "not supported"},
+		{"redis://", "no host"},
+		{"unix://", "socket path"},
+		{"redis://user:hunter2@localhost:port/0", "not a valid URL"},
+		{"redis://user:hunter2@localhost:6379/abc", "database"},
+		{"redis://user:hunter2@localhost:6379/0?bogus=1", "REDIS_URL"},
+	}
+	for _, tt := range tests {
+		_, err := parseURL(tt.url)
+		if err == nil {
+			t.Errorf("parseURL(%q) succeeded", tt.url)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tt.contains) || !strings.HasPrefix(msg, "store: ") {
+			t.Errorf("parseURL(%q) = %q, want it to start with store: and mention %q", tt.url, msg, tt.contains)
+		}
+		if strings.Contains(msg, "hunter2") {
+			t.Errorf("parseURL(%q) leaks the password: %q", tt.url, msg)
+		}
+	}
+}
+
+func TestNormalizeKeyword(t *testing.T) {
+	tests := []struct {
+		in, want string
+		invalid  bool
+	}{
+		{in: "НАТО", want: "нато"},
+		{in: " F-16 ", want: "f-16"},
+		{in: "м’ясо", want: "м'ясо"},
+		{in: "мʼясо", want: "м'ясо"},
+		{in: "U.S.", want: "u.s."},
+		{in: "ї", invalid: true},
+		{in: "north korea", invalid: true},
+		{in: "'quoted", invalid: true},
+		{in: "a\u0301b", want: "áb"}, // NFC composes the accent
+		{in: "tab\there", invalid: true},
+		{in: strings.Repeat("я", 51), invalid: true},
+		{in: strings.Repeat("я", 50), want: strings.Repeat("я", 50)},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeKeyword(tt.in)
+		if tt.invalid {
+			if !errors.Is(err, news.ErrInvalid) {
+				t.Errorf("NormalizeKeyword(%q) = %q, %v; want ErrInvalid", tt.in, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("NormalizeKeyword(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b  string
+		limit int
+		want  int
+	}{
+		{"зеленський", "зеленський", 2, 0},
+		{"зеленскій", "зеленський", 2, 2},
+		{"kitten", "sitting", 3, 3},
+		{"kitten", "sitting", 2, 3}, // over the limit: limit+1
+		{"", "abc", 5, 3},
+		{"abc", "", 1, 2},
+		{strings.Repeat("a", 100), strings.Repeat("a", 100), 3, 4}, // too long to compare
+	}
+	for _, tt := range tests {
+		if got := editDistance([]rune(tt.a), []rune(tt.b), tt.limit); got != tt.want {
+			t.Errorf("editDistance(%q, %q, %d) = %d, want %d", tt.a, tt.b, tt.limit, got, tt.want)
+		}
+	}
+}
+
+func TestCleanTagName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"  Верховна\n\tРада  ", "Верховна Рада"},
+		{"a\x00b", "a b"},
+		{"bad\xffutf", "badutf"},
+		{strings.Repeat("x", 200), strings.Repeat("x", 120)},
+	}
+	for _, tt := range tests {
+		if got := cleanTagName(tt.in); got != tt.want {
+			t.Errorf("cleanTagName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"strconv"
+
+	"newsbot/internal/news"
+)
+
+// Every Redis key the store reads or writes is built here, and each one is
+// described in docs/redis-keys.md. Keys are relative to the prefix
+// (Options.Prefix, "newsbot:" by default); {ed} is an edition ("uk", "ru",
+// "en"), {id} a decimal integer, {slug} a validated tag slug and {keyword} a
+// validated keyword (neither ever holds ':', spaces or control characters).
+//
+// Subscription indexes hold only active chats: an inactive chat keeps its
+// settings in chat:{id} and is listed in chats:inactive alone.
+const (
+	// keyChat + "{id}": string, the chat's settings as news.Chat JSON.
+	keyChat = "chat:"
+	// keyChats: set of every known chat ID, active or not.
+	keyChats = "chats"
+	// keyChatsInactive: set of the IDs of inactive chats.
+	keyChatsInactive = "chats:inactive"
+	// keyChatsLang + "{lang}": set of the active chats whose language is lang.
+	keyChatsLang = "chats:lang:"
+	// keySub + "{ed}:tag:{slug}", "{ed}:kw:{keyword}", "{ed}:breaking",
+	// "{ed}:keywords": the subscription indexes of one edition.
+	keySub = "sub:"
+	// keySeen + "{ed}": zset of the article IDs seen in the edition (score =
+	// member = ID); keySeen + "{ed}:floor": string, set once the zset has
+	// been trimmed: IDs lower than it count as seen.
+	keySeen = "seen:"
+	// keyInitialized + "{ed}": string "1" once the edition's first poll is done.
+	keyInitialized = "initialized:"
+	// keyArticle + "{ed}:{id}": string, news.Article JSON, with a TTL.
+	keyArticle = "article:"
+	// keyRecent + "{ed}": zset of the edition's recent article IDs (score =
+	// ID); keyRecent + "{ed}:tags": hash ID → space-separated tag slugs of
+	// each recent article.
+	keyRecent = "recent:"
+	// keyTags + "{ed}:count": zset slug → number of recent articles with the
+	// tag; keyTags + "{ed}:names": hash slug → display name in the edition.
+	keyTags = "tags:"
+	// keyUpdateOffset: string, the next getUpdates offset.
+	keyUpdateOffset = "tg:offset"
+	// keyUpdate + "{update_id}": string "1" with a TTL, webhook dedupe.
+	keyUpdate = "tg:update:"
+	// keyMeta: hash name → value (last poll time per edition and the like).
+	keyMeta = "meta"
+)
+
+// keys builds full key names with the store's prefix.
+type keys struct{ prefix string }
+
+func (k keys) chat(id int64) string         { return k.prefix + keyChat + strconv.FormatInt(id, 10) }
+func (k keys) chats() string                { return k.prefix + keyChats }
+func (k keys) chatsInactive() string        { return k.prefix + keyChatsInactive }
+func (k keys) chatsLang(l news.Lang) string { return k.prefix + keyChatsLang + string(l) }
+
+// tagSubs is the set of active chats following slug in ed.
+func (k keys) tagSubs(ed news.Lang, slug string) string {
+	return k.prefix + keySub + string(ed) + ":tag:" + slug
+}
+
+// keywordSubs is the set of active chats following keyword in ed.
+func (k keys) keywordSubs(ed news.Lang, kw string) string {
+	return k.prefix + keySub + string(ed) + ":kw:" + kw
+}
+
+// keywords is the zset keyword → number of active chats following it in ed.
+func (k keys) keywords(ed news.Lang) string { return k.prefix + keySub + string(ed) + ":keywords" }
+
+// breakingSubs is the set of active chats with breaking alerts on in ed.
+func (k keys) breakingSubs(ed news.Lang) string { return k.prefix + keySub + string(ed) + ":breaking" }
+
+func (k keys) seen(ed news.Lang) string      { return k.prefix + keySeen + string(ed) }
+func (k keys) seenFloor(ed news.Lang) string { return k.prefix + keySeen + string(ed) + ":floor" }
+func (k keys) initialized(ed news.Lang) string {
+	return k.prefix + keyInitialized + string(ed)
+}
+
+func (k keys) article(ed news.Lang, id int64) string {
+	return k.prefix + keyArticle + string(ed) + ":" + strconv.FormatInt(id, 10)
+}
+func (k keys) recent(ed news.Lang) string     { return k.prefix + keyRecent + string(ed) }
+func (k keys) recentTags(ed news.Lang) string { return k.prefix + keyRecent + string(ed) + ":tags" }
+func (k keys) tagCounts(ed news.Lang) string  { return k.prefix + keyTags + string(ed) + ":count" }
+func (k keys) tagNames(ed news.Lang) string   { return k.prefix + keyTags + string(ed) + ":names" }
+
+func (k keys) updateOffset() string { return k.prefix + keyUpdateOffset }
+func (k keys) update(id int) string { return k.prefix + keyUpdate + strconv.Itoa(id) }
+func (k keys) meta() string         { return k.prefix + keyMeta }

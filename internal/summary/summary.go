@@ -1,0 +1,182 @@
+// Package summary turns an article's text into a short extractive summary:
+// one to three whole sentences taken from the lead and the body, within a
+// character budget. It splits sentences with the abbreviations and initials
+// of Ukrainian, Russian and English in mind and never cuts a word.
+package summary
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"newsbot/internal/news"
+)
+
+// DefaultBudget is the summary length, in characters, used when the budget
+// given to Summarize is not positive.
+const DefaultBudget = 600
+
+// maxSentences is the most sentences a summary holds.
+const maxSentences = 3
+
+// ellipsis ends a summary that had to be shortened at a word boundary.
+const ellipsis = "…"
+
+// Summarize returns one to three sentences from lead and then body, in
+// their order, whose total length (in characters, counted as runes) stays
+// within budget. Sentences of the body that repeat the lead (even without
+// its punctuation) are skipped, as
+// are attribution lines ("Джерело: …", "Source: …") and bare section labels
+// ("Background:"); a leading "Деталі:" / "Details:" label is dropped from
+// its sentence.
+//
+// When lead and body give nothing, fallback (usually the page description)
+// is summarised the same way. When even the first sentence is longer than
+// the budget, it is shortened at the last word boundary that fits and ends
+// with "…": a word is never cut. The result is "" only when every input is
+// empty.
+func Summarize(lead, body, fallback string, lang news.Lang, budget int) string {
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	if s := pick(candidates(lang, lead, body), budget); s != "" {
+		return s
+	}
+	return pick(candidates(lang, fallback), budget)
+}
+
+// candidates returns the usable sentences of the texts, in order, without
+// repeats.
+func candidates(lang news.Lang, texts ...string) []string {
+	var out []string
+	seen := make(map[string]bool)
+	for _, text := range texts {
+		for _, s := range Sentences(text, lang) {
+			s, ok := clean(s)
+			if !ok {
+				continue
+			}
+			key := dedupeKey(s)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dedupeKey reduces a sentence to its lower-case letters and digits, so
+// that the lead and the body's first paragraph match even when one of them
+// lost its quotes.
+func dedupeKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// pick joins the leading sentences that fit the budget; when not even the
+// first fits, it shortens that one at a word boundary.
+func pick(sentences []string, budget int) string {
+	if len(sentences) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	n := 0
+	for i, s := range sentences {
+		if i == maxSentences {
+			break
+		}
+		l := utf8.RuneCountInString(s)
+		if i > 0 {
+			l++ // the joining space
+		}
+		if n+l > budget {
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s)
+		n += l
+	}
+	if b.Len() > 0 {
+		return b.String()
+	}
+	return shorten(sentences[0], budget)
+}
+
+// shorten cuts s at the last word boundary such that the result, with an
+// ellipsis, is at most budget runes. It returns "" when not even the first
+// word fits: a word is never cut.
+func shorten(s string, budget int) string {
+	limit := budget - utf8.RuneCountInString(ellipsis)
+	if limit <= 0 {
+		return ""
+	}
+	cut := -1 // byte index of the last space with at most limit runes before it
+	runes := 0
+	for i, r := range s {
+		if runes > limit {
+			break
+		}
+		if r == ' ' {
+			cut = i
+		}
+		runes++
+	}
+	if cut <= 0 {
+		return ""
+	}
+	head := strings.TrimRightFunc(s[:cut], func(r rune) bool {
+		return unicode.IsPunct(r) && r != ')' && r != '"' && r != '»' || unicode.IsSpace(r)
+	})
+	if head == "" {
+		return ""
+	}
+	return head + ellipsis
+}
+
+// dropLabels start sentences that only say where a story comes from.
+var dropLabels = []string{
+	"джерело:", "источник:", "source:", "sources:",
+}
+
+// stripLabels start sentences whose rest is worth keeping.
+var stripLabels = []string{
+	"деталі:", "подробиці:", "подробности:", "детали:", "details:",
+	"дослівно:", "дословно:", "quote:", "цитата:",
+	"нагадаємо:", "напомним:", "reminder:",
+}
+
+// clean drops attribution lines and bare labels and strips a leading label
+// from a sentence. It reports false when nothing worth keeping is left.
+func clean(s string) (string, bool) {
+	s = strings.TrimLeft(s, "•–—- ")
+	lower := strings.ToLower(s)
+	for _, l := range dropLabels {
+		if strings.HasPrefix(lower, l) {
+			return "", false
+		}
+	}
+	for _, l := range stripLabels {
+		if strings.HasPrefix(lower, l) {
+			s = strings.TrimSpace(s[len(l):])
+			break
+		}
+	}
+	if strings.HasSuffix(s, ":") && !strings.Contains(s, " ") || !hasContent(s) {
+		// "Background:" or "Передісторія:" alone.
+		return "", false
+	}
+	if strings.HasSuffix(s, ":") && utf8.RuneCountInString(s) < 40 {
+		// "Що передбачає документ:" introduces a list, not a fact.
+		return "", false
+	}
+	return s, true
+}
