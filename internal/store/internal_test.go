@@ -92,10 +92,13 @@ func TestNormalizeKeyword(t *testing.T) {
 		{in: "мʼясо", want: "м'ясо"},
 		{in: "U.S.", want: "u.s."},
 		{in: "ї", invalid: true},
-		{in: "north korea", invalid: true},
+		{in: "North  Korea", want: "north korea"}, // names of tags not seen yet have spaces
+		{in: "new\nline", want: "new line"},
 		{in: "'quoted", invalid: true},
 		{in: "a\u0301b", want: "áb"}, // NFC composes the accent
-		{in: "tab\there", invalid: true},
+		{in: "tab\there", want: "tab here"},
+		{in: "a:b", invalid: true},
+		{in: "a*", invalid: true},
 		{in: strings.Repeat("я", 51), invalid: true},
 		{in: strings.Repeat("я", 50), want: strings.Repeat("я", 50)},
 	}

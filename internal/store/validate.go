@@ -50,12 +50,13 @@ func NormalizeSlug(slug string) (string, error) {
 
 // NormalizeKeyword returns the canonical form of a keyword: trimmed,
 // NFC-normalized, lower-cased, with the apostrophe variants (’ ʼ `) written
-// as '. A keyword is one word of 2 to 50 letters or digits, possibly joined
-// by '-', '\” or '.' ("f-16", "м'ясо"); anything else is rejected with an
+// as ', inner white space as one space. A keyword is 2 to 50 letters or
+// digits, possibly joined by '-', '\”, '.' or spaces ("f-16", "м'ясо",
+// "north korea": a tag name followed before the site used it); anything else is rejected with an
 // error wrapping news.ErrInvalid. Whoever matches keywords against article
 // text should fold the text the same way (FoldText).
 func NormalizeKeyword(kw string) (string, error) {
-	s := FoldText(strings.TrimSpace(kw))
+	s := strings.Join(strings.Fields(FoldText(kw)), " ")
 	if s == "" {
 		return "", fmt.Errorf("store: empty keyword: %w", news.ErrInvalid)
 	}
@@ -67,7 +68,7 @@ func NormalizeKeyword(kw string) (string, error) {
 		return "", fmt.Errorf("store: keyword must have %d to %d characters: %w", minKeywordRunes, maxKeywordRunes, news.ErrInvalid)
 	}
 	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || r == '-' || r == '\'' || r == '.' {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || r == '-' || r == '\'' || r == '.' || r == ' ' {
 			continue
 		}
 		return "", fmt.Errorf("store: keyword %q has a forbidden character %q: %w", clip(s), r, news.ErrInvalid)
