@@ -245,4 +245,7 @@ func runEndToEnd(t *testing.T, w *world) {
 	w.site.Publish(article(8060020, news.English, "Russia after the restart", russia))
 	msg = alice.next(t, aliceBefore)
 	mustContain(t, "announcement after restart", msg.Text, "Russia after the restart")
+	if strings.Contains(p.logs.String(), testToken) {
+		t.Error("the token appears in the log")
+	}
 }

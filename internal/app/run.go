@@ -30,6 +30,7 @@ import (
 // the process waits instead of crash-looping. close releases everything
 // (and saves the embedded store).
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (st *store.Store, closeFn func(), err error) {
+	store.RouteDriverLogs(log)
 	url := cfg.RedisURL
 	var emb *embedded.Server
 	if cfg.Embedded() {
@@ -151,10 +152,6 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		StrikeLimit:   cfg.StrikeLimit,
 		Logger:        log,
 		Hooks: delivery.Hooks{
-			OnSend: func(kind string, d time.Duration) {
-				m.Sends.WithLabelValues(kind).Inc()
-				m.SendLatency.Observe(d.Seconds())
-			},
 			OnDelivered:  func(d time.Duration) { m.DeliveryLatency.Observe(d.Seconds()) },
 			OnDeadLetter: func() { m.DeadLetters.Inc() },
 		},

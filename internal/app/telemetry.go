@@ -11,8 +11,8 @@ import (
 )
 
 // observedAPI wraps the Telegram client for the bot and the delivery
-// engine: it records every answer from the Bot API for /readyz and counts
-// updates.
+// engine: it counts and times sends by result, counts updates, and records
+// every answer from the Bot API for /readyz.
 type observedAPI struct {
 	*telegram.Client
 	m *metrics.Metrics
@@ -28,10 +28,17 @@ func (o *observedAPI) seen(err error) {
 	}
 }
 
-// Send sends and records that the Bot API answered (the delivery engine's
-// hooks count the results).
+// Send sends, counts the result (replies and deliveries alike) and times
+// the call.
 func (o *observedAPI) Send(ctx context.Context, m telegram.Message) (int, error) {
+	start := time.Now()
 	id, err := o.Client.Send(ctx, m)
+	o.m.SendLatency.Observe(time.Since(start).Seconds())
+	result := "ok"
+	if err != nil {
+		result = telegram.KindOf(err).String()
+	}
+	o.m.Sends.WithLabelValues(result).Inc()
 	o.seen(err)
 	return id, err
 }
