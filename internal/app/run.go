@@ -34,7 +34,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (st *st
 	url := cfg.RedisURL
 	var emb *embedded.Server
 	if cfg.Embedded() {
-		emb, err = embedded.Start(ctx, embedded.Options{DataDir: cfg.DataDir, SaveEvery: cfg.SaveInterval, Logger: log})
+		emb, err = embedded.Start(ctx, embedded.Options{DataDir: cfg.DataDir, SaveEvery: cfg.SaveInterval, Prefix: cfg.RedisPrefix, Logger: log})
 		if err != nil {
 			return nil, nil, fmt.Errorf("app: unable to start the embedded store: %w", err)
 		}

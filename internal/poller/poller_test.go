@@ -68,8 +68,11 @@ func (s *fakeStore) MarkSeen(ctx context.Context, ed news.Lang, ids []int64) ([]
 }
 
 func (s *fakeStore) Initialized(ctx context.Context, ed news.Lang) (bool, error) { return s.init, nil }
-func (s *fakeStore) SetInitialized(ctx context.Context, ed news.Lang) error      { s.init = true; return nil }
-func (s *fakeStore) SetMeta(ctx context.Context, name, value string) error        { return nil }
+func (s *fakeStore) SetInitialized(ctx context.Context, ed news.Lang) error {
+	s.init = true
+	return nil
+}
+func (s *fakeStore) SetMeta(ctx context.Context, name, value string) error { return nil }
 func (s *fakeStore) SaveArticle(ctx context.Context, a *news.Article) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

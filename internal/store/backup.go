@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"encoding/base64"
@@ -99,13 +100,139 @@ type RawEntry struct {
 type Bytes string
 
 // MarshalJSON implements json.Marshaler.
-func (b Bytes) MarshalJSON() ([]byte, error) {
+func (b Bytes) MarshalJSON() ([]byte, error) { return b.appendJSON(nil), nil }
+
+// appendJSON appends b as a JSON string, or as {"base64": "…"} when it is
+// not valid UTF-8.
+func (b Bytes) appendJSON(dst []byte) []byte {
 	if utf8.ValidString(string(b)) {
-		return json.Marshal(string(b))
+		return appendString(dst, string(b))
 	}
-	return json.Marshal(struct {
-		Base64 string `json:"base64"`
-	}{base64.StdEncoding.EncodeToString([]byte(b))})
+	dst = append(dst, `{"base64":"`...)
+	dst = base64.StdEncoding.AppendEncode(dst, []byte(b))
+	return append(dst, `"}`...)
+}
+
+// appendString appends s (valid UTF-8) as a JSON string, escaping only what
+// JSON requires (and U+2028, U+2029).
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// MarshalJSON implements json.Marshaler; Backup.Write uses the same form.
+func (k RawKey) MarshalJSON() ([]byte, error) { return k.appendJSON(nil), nil }
+
+// appendJSON writes k on one line, fields in a fixed order.
+func (k RawKey) appendJSON(dst []byte) []byte {
+	list := func(dst []byte, name string, items []Bytes) []byte {
+		dst = append(dst, `,"`+name+`":[`...)
+		for i, it := range items {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = it.appendJSON(dst)
+		}
+		return append(dst, ']')
+	}
+	dst = append(dst, `{"key":`...)
+	dst = k.Key.appendJSON(dst)
+	dst = append(dst, `,"type":`...)
+	dst = appendString(dst, strings.ToValidUTF8(k.Type, ""))
+	if !k.Expires.IsZero() {
+		dst = append(dst, `,"expires":"`...)
+		dst = k.Expires.AppendFormat(dst, time.RFC3339Nano)
+		dst = append(dst, '"')
+	}
+	if k.String != "" {
+		dst = append(dst, `,"string":`...)
+		dst = k.String.appendJSON(dst)
+	}
+	if len(k.Hash) > 0 {
+		dst = append(dst, `,"hash":[`...)
+		for i, f := range k.Hash {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"field":`...)
+			dst = f.Field.appendJSON(dst)
+			dst = append(dst, `,"value":`...)
+			dst = f.Value.appendJSON(dst)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if len(k.Set) > 0 {
+		dst = list(dst, "set", k.Set)
+	}
+	if len(k.ZSet) > 0 {
+		dst = append(dst, `,"zset":[`...)
+		for i, z := range k.ZSet {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"member":`...)
+			dst = z.Member.appendJSON(dst)
+			dst = append(dst, `,"score":`...)
+			dst = appendString(dst, strings.ToValidUTF8(z.Score, ""))
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if len(k.List) > 0 {
+		dst = list(dst, "list", k.List)
+	}
+	if len(k.Stream) > 0 {
+		dst = append(dst, `,"stream":[`...)
+		for i, e := range k.Stream {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"id":`...)
+			dst = appendString(dst, strings.ToValidUTF8(e.ID, ""))
+			dst = list(dst, "fields", e.Fields)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -200,12 +327,64 @@ func (b *Backup) check() error {
 	return nil
 }
 
-// Write writes the backup as indented JSON.
+// Write writes the backup as JSON with one chat, and one raw key, per line
+// (stable: the same backup always gives the same bytes).
 func (b *Backup) Write(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(b); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	buf := make([]byte, 0, 4096)
+	buf = append(buf, "{\n  \"format\": "...)
+	buf = appendString(buf, strings.ToValidUTF8(b.Format, ""))
+	buf = append(buf, ",\n  \"version\": "...)
+	buf = strconv.AppendInt(buf, int64(b.Version), 10)
+	buf = append(buf, ",\n  \"created\": \""...)
+	buf = b.Created.AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, "\",\n  \"chats\": ["...)
+	for i := range b.Chats {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		c, err := json.Marshal(&b.Chats[i])
+		if err != nil {
+			return fmt.Errorf("store: unable to encode chat %d: %w", b.Chats[i].ID, err)
+		}
+		buf = append(buf, "\n    "...)
+		buf = append(buf, c...)
+		if len(buf) > 32<<10 {
+			if _, err := bw.Write(buf); err != nil {
+				return fmt.Errorf("store: unable to write backup: %w", err)
+			}
+			buf = buf[:0]
+		}
+	}
+	if len(b.Chats) > 0 {
+		buf = append(buf, "\n  "...)
+	}
+	buf = append(buf, ']')
+	if b.State != nil {
+		buf = append(buf, ",\n  \"state\": {\n    \"keys\": ["...)
+		for i, k := range b.State.Keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, "\n      "...)
+			buf = k.appendJSON(buf)
+			if len(buf) > 32<<10 {
+				if _, err := bw.Write(buf); err != nil {
+					return fmt.Errorf("store: unable to write backup: %w", err)
+				}
+				buf = buf[:0]
+			}
+		}
+		if len(b.State.Keys) > 0 {
+			buf = append(buf, "\n    "...)
+		}
+		buf = append(buf, "]\n  }"...)
+	}
+	buf = append(buf, "\n}\n"...)
+	if _, err := bw.Write(buf); err != nil {
+		return fmt.Errorf("store: unable to write backup: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("store: unable to write backup: %w", err)
 	}
 	return nil

@@ -108,7 +108,9 @@ func TestImportRejectsBadBackups(t *testing.T) {
 	}{
 		{"wrong format", func(b *store.Backup) { b.Format = "something-else" }, news.ErrInvalid},
 		{"newer version", func(b *store.Backup) { b.Version = 2 }, store.ErrBackupVersion},
-		{"bad tag", func(b *store.Backup) { b.Chats = append(b.Chats, news.Chat{ID: 2, Lang: news.English, Tags: []string{"a b"}}) }, news.ErrInvalid},
+		{"bad tag", func(b *store.Backup) {
+			b.Chats = append(b.Chats, news.Chat{ID: 2, Lang: news.English, Tags: []string{"a b"}})
+		}, news.ErrInvalid},
 		{"no language", func(b *store.Backup) { b.Chats = append(b.Chats, news.Chat{ID: 2}) }, news.ErrInvalid},
 		{"chat ID 0", func(b *store.Backup) { b.Chats = append(b.Chats, news.Chat{Lang: news.English}) }, news.ErrInvalid},
 		{"duplicate chat", func(b *store.Backup) { b.Chats = append(b.Chats, news.Chat{ID: 1, Lang: news.Russian}) }, news.ErrInvalid},
@@ -157,7 +159,11 @@ func TestReadBackup(t *testing.T) {
 
 func TestBackupDocumentIsStable(t *testing.T) {
 	b := store.NewBackup(epoch)
-	b.Chats = backupChats[:1]
+	b.Chats = backupChats[:2]
+	b.State = &store.RawState{Keys: []store.RawKey{
+		{Key: "newsbot:chats", Type: store.TypeSet, Set: []store.Bytes{"-1001234", "7"}},
+		{Key: "q\"\n\u2028", Type: store.TypeZSet, Expires: epoch, ZSet: []store.RawScored{{Member: "\xff", Score: "inf"}}},
+	}}
 	var buf bytes.Buffer
 	if err := b.Write(&buf); err != nil {
 		t.Fatal(err)
@@ -167,25 +173,34 @@ func TestBackupDocumentIsStable(t *testing.T) {
   "version": 1,
   "created": "2026-03-01T12:00:00Z",
   "chats": [
-    {
-      "id": -1001234,
-      "lang": "en",
-      "lang_chosen": true,
-      "breaking": true,
-      "tags": [
-        "war"
-      ],
-      "keywords": [
-        "nato"
-      ],
-      "group": true,
-      "created": "2026-02-27T12:00:00Z"
-    }
-  ]
+    {"id":-1001234,"lang":"en","lang_chosen":true,"breaking":true,"tags":["war"],"keywords":["nato"],"group":true,"created":"2026-02-27T12:00:00Z"},
+    {"id":7,"lang":"uk","tags":["sud","viyna"],"keywords":["зеленський"],"created":"2026-03-01T11:00:00Z"}
+  ],
+  "state": {
+    "keys": [
+      {"key":"newsbot:chats","type":"set","set":["-1001234","7"]},
+      {"key":"q\"\n\u2028","type":"zset","expires":"2026-03-01T12:00:00Z","zset":[{"member":{"base64":"/w=="},"score":"inf"}]}
+    ]
+  }
 }
 `
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("backup document (-want +got):\n%s", diff)
+	}
+	back, err := store.ReadBackup(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(b, back); diff != "" {
+		t.Errorf("read back (-want +got):\n%s", diff)
+	}
+	empty := store.NewBackup(epoch)
+	buf.Reset()
+	if err := empty.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.ReadBackup(&buf); err != nil {
+		t.Errorf("an empty backup does not read back: %v", err)
 	}
 }
 

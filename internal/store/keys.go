@@ -10,7 +10,8 @@ import (
 // described in docs/redis-keys.md. Keys are relative to the prefix
 // (Options.Prefix, "newsbot:" by default); {ed} is an edition ("uk", "ru",
 // "en"), {id} a decimal integer, {slug} a validated tag slug and {keyword} a
-// validated keyword (neither ever holds ':', spaces or control characters).
+// validated keyword (neither ever holds ':', '*', braces or control
+// characters; a keyword may hold single spaces, a slug none).
 //
 // Subscription indexes hold only active chats: an inactive chat keeps its
 // settings in chat:{id} and is listed in chats:inactive alone.

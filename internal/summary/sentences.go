@@ -20,21 +20,32 @@ import (
 // Whitespace inside each sentence is collapsed; empty sentences are dropped.
 // The result is nil for text without letters or digits.
 func Sentences(text string, lang news.Lang) []string {
-	abbr := abbreviationsFor(lang)
 	var out []string
+	eachSentence(text, lang, func(s string) bool {
+		out = append(out, s)
+		return true
+	})
+	return out
+}
+
+// eachSentence calls yield with each sentence of text, as Sentences splits
+// them, until yield returns false. Paragraphs after that are not read.
+func eachSentence(text string, lang news.Lang, yield func(string) bool) {
+	abbr := abbreviationsFor(lang)
 	for para := range strings.SplitSeq(text, "\n") {
 		para = collapseSpace(para)
 		if para == "" {
 			continue
 		}
-		out = splitParagraph(para, abbr, out)
+		if !splitParagraph(para, abbr, yield) {
+			return
+		}
 	}
-	return out
 }
 
-// splitParagraph appends the sentences of one paragraph (whitespace already
-// collapsed to single spaces) to out.
-func splitParagraph(p string, abbr abbreviations, out []string) []string {
+// splitParagraph yields the sentences of one paragraph (whitespace already
+// collapsed to single spaces); it reports false when yield asked to stop.
+func splitParagraph(p string, abbr abbreviations, yield func(string) bool) bool {
 	start := 0
 	i := 0
 	for i < len(p) {
@@ -68,16 +79,16 @@ func splitParagraph(p string, abbr abbreviations, out []string) []string {
 				continue
 			}
 		}
-		if s := strings.TrimSpace(p[start:end]); hasContent(s) {
-			out = append(out, s)
+		if s := strings.TrimSpace(p[start:end]); hasContent(s) && !yield(s) {
+			return false
 		}
 		start = end + 1
 		i = end + 1
 	}
 	if s := strings.TrimSpace(p[start:]); hasContent(s) {
-		out = append(out, s)
+		return yield(s)
 	}
-	return out
+	return true
 }
 
 // isCloserRun reports whether s holds only closing quotes or brackets.
@@ -139,6 +150,9 @@ func hasContent(s string) bool {
 // collapseSpace trims s and replaces every run of white space (including
 // no-break spaces) with one space.
 func collapseSpace(s string) string {
+	if !needsCollapse(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -154,6 +168,42 @@ func collapseSpace(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// needsCollapse reports whether collapseSpace would change s.
+func needsCollapse(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return true
+	}
+	prev := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == ' ' {
+				if prev {
+					return true
+				}
+				prev = true
+			} else {
+				if c < 0x20 || c == 0x7f {
+					return true
+				}
+				prev = false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) || r == '\u00a0' || r == '\u200b' || r == '\ufeff' {
+			return true
+		}
+		prev = false
+		i += size
+	}
+	return false
 }
 
 // abbreviations knows which dotted words do not end a sentence.

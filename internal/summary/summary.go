@@ -45,39 +45,45 @@ func Summarize(lead, body, fallback string, lang news.Lang, budget int) string {
 	return pick(candidates(lang, fallback), budget)
 }
 
-// candidates returns the usable sentences of the texts, in order, without
-// repeats.
+// candidates returns the first usable sentences of the texts (as many as a
+// summary can hold), in order, without repeats. The rest of a long body is
+// not read.
 func candidates(lang news.Lang, texts ...string) []string {
 	var out []string
-	seen := make(map[string]bool)
+	seen := make(map[uint64]bool)
 	for _, text := range texts {
-		for _, s := range Sentences(text, lang) {
+		eachSentence(text, lang, func(s string) bool {
 			s, ok := clean(s)
 			if !ok {
-				continue
+				return true
 			}
 			key := dedupeKey(s)
 			if seen[key] {
-				continue
+				return true
 			}
 			seen[key] = true
 			out = append(out, s)
+			return len(out) < maxSentences
+		})
+		if len(out) >= maxSentences {
+			break
 		}
 	}
 	return out
 }
 
-// dedupeKey reduces a sentence to its lower-case letters and digits, so
-// that the lead and the body's first paragraph match even when one of them
-// lost its quotes.
-func dedupeKey(s string) string {
-	var b strings.Builder
+// dedupeKey reduces a sentence to a hash of its lower-case letters and
+// digits (FNV-1a over runes), so that the lead and the body's first
+// paragraph match even when one of them lost its quotes.
+func dedupeKey(s string) uint64 {
+	h := uint64(14695981039346656037)
 	for _, r := range s {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(unicode.ToLower(r))
+			h ^= uint64(unicode.ToLower(r))
+			h *= 1099511628211
 		}
 	}
-	return b.String()
+	return h
 }
 
 // pick joins the leading sentences that fit the budget; when not even the
@@ -154,11 +160,22 @@ var stripLabels = []string{
 	"нагадаємо:", "напомним:", "reminder:",
 }
 
+// prefix returns at most the first n bytes of s, not cutting a rune.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 // clean drops attribution lines and bare labels and strips a leading label
 // from a sentence. It reports false when nothing worth keeping is left.
 func clean(s string) (string, bool) {
 	s = strings.TrimLeft(s, "•–—- ")
-	lower := strings.ToLower(s)
+	lower := strings.ToLower(prefix(s, 48))
 	for _, l := range dropLabels {
 		if strings.HasPrefix(lower, l) {
 			return "", false

@@ -56,6 +56,34 @@ func BenchmarkExtract(b *testing.B) {
 	}
 }
 
+// BenchmarkExtractVsParse alternates html.Parse and Extract on the same
+// page inside each iteration and reports the ratio of their times
+// ("x_parse"), which is steadier than two separate benchmarks on a busy
+// machine. The goal is x_parse <= 2.
+func BenchmarkExtractVsParse(b *testing.B) {
+	for name, page := range benchPages(b) {
+		b.Run(name, func(b *testing.B) {
+			var parse, ext time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := html.Parse(bytes.NewReader(page)); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, err := extract(page, "https://www.pravda.com.ua/rus/articles/2026/01/08/8015225/", "", time.Time{}, 0); err != nil {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				parse += t1.Sub(t0)
+				ext += t2.Sub(t1)
+			}
+			b.ReportMetric(float64(ext)/float64(parse), "x_parse")
+			b.ReportMetric(float64(parse.Microseconds())/float64(b.N), "parse_us/op")
+			b.ReportMetric(float64(ext.Microseconds())/float64(b.N), "extract_us/op")
+		})
+	}
+}
+
 // BenchmarkPoll measures a full poll of the three editions against the
 // local site: discover every feed, then fetch and extract every article,
 // with a fresh Source each round so that nothing is cached.

@@ -272,8 +272,8 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 	}
 	if len(blocks) > 0 {
 		a.Body = joinBlocks(blocks)
-	} else if ld.ArticleBody != "" {
-		a.Body = ldBody(ld.ArticleBody)
+	} else if body := ld.ArticleBody(); body != "" {
+		a.Body = ldBody(body)
 	}
 	x.Description = firstNonEmpty(collapse(p.metas["description"]), collapse(p.metas["og:description"]), ld.Description)
 	// The lead: JSON-LD's description, else the first paragraph of the
@@ -398,7 +398,7 @@ func (p *page) authors() []string {
 	return dedupe(names)
 }
 
-// splitNames splits "Oleh Pavliuk, Anastasia Protz" into names.
+// splitNames splits "Olena Example, Taras Sample" into names.
 func splitNames(s string) []string {
 	var out []string
 	for part := range strings.SplitSeq(s, ",") {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"newsbot/internal/news"
 )
@@ -99,7 +100,7 @@ func TestExtractFields(t *testing.T) {
 				Headline:  "Test markup without JSON-LD",
 				Authors:   []string{"Jane Example", "John Sample"},
 				Published: "2026-01-08T17:46:00+02:00",
-				Tags:      []news.Tag{{Slug: "foreign-affairs-ministry", Name: "Foreign Affairs Ministry"}, {Slug: "north-korea", Name: "North Korea"}},
+				Tags:      []news.Tag{{Slug: "foreign-policy", Name: "Foreign Policy"}, {Slug: "sanctions", Name: "Sanctions"}},
 				Photo:     &news.Photo{URL: "https://www.pravda.com.ua/images/en/8031000.jpg", Credit: "Photo: Getty Images"},
 				BodyStart: "The project wrote this English page",
 				BodyEnd:   "• Second background point.",
@@ -114,9 +115,9 @@ func TestExtractFields(t *testing.T) {
 				Authors:   []string{"Oleh Example", "Anastasia Sample"},
 				Published: "2025-04-28T20:01:00+03:00",
 				Tags: []news.Tag{
-					{Slug: "foreign-affairs-ministry", Name: "Foreign Affairs Ministry"},
-					{Slug: "north-korea", Name: "North Korea"},
-					{Slug: "russia", Name: "Russia"},
+					{Slug: "foreign-policy", Name: "Foreign Policy"},
+					{Slug: "sanctions", Name: "Sanctions"},
+					{Slug: "energy", Name: "Energy"},
 				},
 				Photo:     &news.Photo{URL: "https://img.example.org/old/7509999.jpg", Credit: "Stock Photo: Getty Images"},
 				BodyStart: "An English page in the template",
@@ -274,12 +275,14 @@ func TestParseJSONLDShapes(t *testing.T) {
 		name   string
 		blocks []string
 		want   ldArticle
+		body   string
 		ok     bool
 	}{
 		{
 			name:   "raw control characters inside strings",
-			blocks: []string{"{\"@type\":\"NewsArticle\",\"headline\":\"Рядок\nдругий\",\"datePublished\":\"2026-01-01 10:00:00\"}"},
+			blocks: []string{"{\"@type\":\"NewsArticle\",\"headline\":\"Рядок\nдругий\",\"datePublished\":\"2026-01-01 10:00:00\",\"articleBody\":\"Абзац\tдругий\"}"},
 			want:   ldArticle{Headline: "Рядок другий", DatePublished: "2026-01-01 10:00:00"},
+			body:   "Абзац другий",
 			ok:     true,
 		},
 		{
@@ -311,8 +314,11 @@ func TestParseJSONLDShapes(t *testing.T) {
 			if ok != tt.ok {
 				t.Fatalf("parseJSONLD() ok = %v, want %v", ok, tt.ok)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreUnexported(ldArticle{})); diff != "" {
 				t.Errorf("parseJSONLD() mismatch (-want +got):\n%s", diff)
+			}
+			if b := got.ArticleBody(); b != tt.body {
+				t.Errorf("ArticleBody() = %q, want %q", b, tt.body)
 			}
 		})
 	}

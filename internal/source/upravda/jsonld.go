@@ -1,6 +1,7 @@
 package upravda
 
 import (
+	"bytes"
 	"encoding/json"
 	"html"
 	"strconv"
@@ -11,7 +12,6 @@ import (
 type ldArticle struct {
 	Headline      string
 	Description   string
-	ArticleBody   string
 	DatePublished string
 	InLanguage    string
 	URL           string // mainEntityOfPage or url
@@ -19,6 +19,14 @@ type ldArticle struct {
 	Keywords      []string
 	ImageURL      string
 	ImageCaption  string
+	// articleBody is left undecoded until ArticleBody is called: most
+	// pages have their text in the markup.
+	articleBody json.RawMessage
+}
+
+// ArticleBody returns the articleBody text ("" when absent).
+func (a ldArticle) ArticleBody() string {
+	return ldString(decodeLD(a.articleBody))
 }
 
 // maxLDDepth bounds the walk through nested JSON-LD values.
@@ -27,14 +35,15 @@ const maxLDDepth = 8
 // parseJSONLD returns the first Article-like object among the page's JSON-LD
 // blocks. Blocks that are not valid JSON are skipped; raw control
 // characters, which the site leaves inside strings now and then, are read
-// as spaces.
+// as spaces. Values are decoded only for the fields used.
 func parseJSONLD(blocks []string) (ldArticle, bool) {
 	for _, b := range blocks {
-		var v any
-		if err := json.Unmarshal([]byte(sanitizeJSON(b)), &v); err != nil {
-			continue
+		raw := []byte(strings.TrimSpace(b))
+		obj, ok, err := findArticle(raw, 0)
+		if err != nil {
+			obj, ok, _ = findArticle([]byte(sanitizeJSON(b)), 0)
 		}
-		if obj, ok := findArticle(v, 0); ok {
+		if ok {
 			return readArticle(obj), true
 		}
 	}
@@ -44,9 +53,6 @@ func parseJSONLD(blocks []string) (ldArticle, bool) {
 // sanitizeJSON replaces control characters with spaces: outside strings
 // they are white space anyway, inside strings they are invalid JSON.
 func sanitizeJSON(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }) {
-		return strings.TrimSpace(s)
-	}
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
 		if r < 0x20 {
 			return ' '
@@ -55,28 +61,66 @@ func sanitizeJSON(s string) string {
 	}, s))
 }
 
-// findArticle looks for an object whose @type is an article type in v, in
-// arrays and @graph lists.
-func findArticle(v any, depth int) (map[string]any, bool) {
-	if depth > maxLDDepth {
-		return nil, false
+// ldNode is one JSON-LD object with its fields left undecoded.
+type ldNode struct {
+	Type             json.RawMessage `json:"@type"`
+	Graph            json.RawMessage `json:"@graph"`
+	Headline         json.RawMessage `json:"headline"`
+	Name             json.RawMessage `json:"name"`
+	Description      json.RawMessage `json:"description"`
+	ArticleBody      json.RawMessage `json:"articleBody"`
+	DatePublished    json.RawMessage `json:"datePublished"`
+	InLanguage       json.RawMessage `json:"inLanguage"`
+	MainEntityOfPage json.RawMessage `json:"mainEntityOfPage"`
+	URL              json.RawMessage `json:"url"`
+	Author           json.RawMessage `json:"author"`
+	Keywords         json.RawMessage `json:"keywords"`
+	Image            json.RawMessage `json:"image"`
+}
+
+// findArticle looks for an object whose @type is an article type in raw,
+// in arrays and @graph lists. It returns an error when raw is not JSON.
+func findArticle(raw []byte, depth int) (*ldNode, bool, error) {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if depth > maxLDDepth || len(raw) == 0 {
+		return nil, false, nil
 	}
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			if o, ok := findArticle(e, depth+1); ok {
-				return o, true
+	switch raw[0] {
+	case '[':
+		var arr []json.RawMessage
+		if err := json.Unmarshal(raw, &arr); err != nil {
+			return nil, false, err
+		}
+		for _, e := range arr {
+			if o, ok, _ := findArticle(e, depth+1); ok {
+				return o, true, nil
 			}
 		}
-	case map[string]any:
-		if isArticleType(x["@type"]) {
-			return x, true
+	case '{':
+		var n ldNode
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return nil, false, err
 		}
-		if g, ok := x["@graph"]; ok {
-			return findArticle(g, depth+1)
+		if isArticleType(decodeLD(n.Type)) {
+			return &n, true, nil
+		}
+		if len(n.Graph) > 0 {
+			return findArticle(n.Graph, depth+1)
 		}
 	}
-	return nil, false
+	return nil, false, nil
+}
+
+// decodeLD decodes one JSON value (nil when absent or invalid).
+func decodeLD(raw json.RawMessage) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil
+	}
+	return v
 }
 
 func isArticleType(t any) bool {
@@ -93,18 +137,18 @@ func isArticleType(t any) bool {
 	return false
 }
 
-func readArticle(o map[string]any) ldArticle {
+func readArticle(o *ldNode) ldArticle {
 	a := ldArticle{
-		Headline:      ldText(o["headline"]),
-		Description:   ldText(o["description"]),
-		ArticleBody:   ldString(o["articleBody"]),
-		DatePublished: ldString(o["datePublished"]),
-		InLanguage:    ldString(o["inLanguage"]),
+		Headline:      ldText(decodeLD(o.Headline)),
+		Description:   ldText(decodeLD(o.Description)),
+		DatePublished: ldString(decodeLD(o.DatePublished)),
+		InLanguage:    ldString(decodeLD(o.InLanguage)),
+		articleBody:   o.ArticleBody,
 	}
 	if a.Headline == "" {
-		a.Headline = ldText(o["name"])
+		a.Headline = ldText(decodeLD(o.Name))
 	}
-	switch m := o["mainEntityOfPage"].(type) {
+	switch m := decodeLD(o.MainEntityOfPage).(type) {
 	case string:
 		a.URL = m
 	case map[string]any:
@@ -114,11 +158,11 @@ func readArticle(o map[string]any) ldArticle {
 		}
 	}
 	if a.URL == "" {
-		a.URL = ldString(o["url"])
+		a.URL = ldString(decodeLD(o.URL))
 	}
-	a.Persons = ldPersons(o["author"], 0)
-	a.Keywords = ldKeywords(o["keywords"])
-	a.ImageURL, a.ImageCaption = ldImage(o["image"], 0)
+	a.Persons = ldPersons(decodeLD(o.Author), 0)
+	a.Keywords = ldKeywords(decodeLD(o.Keywords))
+	a.ImageURL, a.ImageCaption = ldImage(decodeLD(o.Image), 0)
 	return a
 }
 

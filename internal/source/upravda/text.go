@@ -12,6 +12,9 @@ import (
 // collapse trims s and replaces every run of white space, no-break and
 // zero-width spaces included, with one space.
 func collapse(s string) string {
+	if isCollapsed(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -30,6 +33,44 @@ func collapse(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// isCollapsed reports whether collapse would return s unchanged: no
+// leading, trailing or repeated spaces, no other white space, no control
+// characters, valid UTF-8.
+func isCollapsed(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	prevSpace := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == ' ':
+				if prevSpace {
+					return false
+				}
+				prevSpace = true
+			case c < 0x20 || c == 0x7f:
+				return false
+			default:
+				prevSpace = false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || isSpace(r) || unicode.IsControl(r) {
+			return false
+		}
+		prevSpace = false
+		i += size
+	}
+	return true
 }
 
 func isSpace(r rune) bool {
@@ -223,7 +264,7 @@ func bodyBlocks(container *html.Node) []block {
 }
 
 func isJunkParagraph(t string) bool {
-	lower := strings.ToLower(strings.TrimLeft(t, "• "))
+	lower := strings.ToLower(prefix(strings.TrimLeft(t, "• "), 64))
 	switch strings.TrimRight(lower, ".!:") {
 	case "реклама", "advertisement", "***", "фото", "photo", "відео", "видео", "video":
 		return true
@@ -243,6 +284,17 @@ func hasLetterOrDigit(s string) bool {
 		}
 	}
 	return false
+}
+
+// prefix returns at most the first n bytes of s, not cutting a rune.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // joinBlocks joins paragraphs with a blank line between them.

@@ -14,9 +14,6 @@ import (
 // without "www.".
 const SiteHost = "www.pravda.com.ua"
 
-// Families lists the URL families of article pages.
-var Families = []string{"news", "articles", "columns", "projects", "interview", "events", "podcasts"}
-
 // articlePath matches the path of an article page in any edition:
 // /[rus/|eng/]{family}/{YYYY}/{MM}/{DD}/{ID}/ (day and month may be unpadded;
 // an index.amp variant exists).

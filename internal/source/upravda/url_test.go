@@ -39,7 +39,7 @@ func TestParseArticleURL(t *testing.T) {
 		{"https://www.pravda.com.ua/news/2026/03/05/9999999999999999999/", result{}},
 		{"ftp://www.pravda.com.ua/news/2026/03/05/8030001/", result{}},
 		{"/news/2026/03/05/8030001/", result{}},
-		{"b2VjML1MLnE", result{}},
+		{"xYz0AbC1dEf", result{}},
 		{"", result{}},
 		{"https://www.pravda.com.ua/news/2026/03/05/8030001/extra/", result{}},
 		{"http://[::1", result{}},

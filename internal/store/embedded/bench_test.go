@@ -48,6 +48,23 @@ func BenchmarkSave(b *testing.B) {
 		}
 	}
 	b.Run("changed", func(b *testing.B) {
+		// A client pinging all along sees how long a save blocks commands.
+		stop := make(chan struct{})
+		worst := make(chan time.Duration)
+		go func() {
+			var max time.Duration
+			for {
+				select {
+				case <-stop:
+					worst <- max
+					return
+				default:
+				}
+				t0 := time.Now()
+				rdb.Ping(ctx)
+				max = maxDur(max, time.Since(t0))
+			}
+		}()
 		i := 0
 		for b.Loop() {
 			i++
@@ -58,6 +75,8 @@ func BenchmarkSave(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		close(stop)
+		b.ReportMetric(float64((<-worst).Microseconds())/1000, "ms-max-stall")
 		if fi, err := os.Stat(srv.Path()); err == nil {
 			b.ReportMetric(float64(fi.Size())/1e6, "MB-file")
 		}
@@ -69,4 +88,11 @@ func BenchmarkSave(b *testing.B) {
 			}
 		}
 	})
+}
+
+func maxDur(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
 }

@@ -177,23 +177,21 @@ func (s *Server) saveLocked() error {
 	b := store.NewBackup(s.opts.Now())
 	b.Chats = store.ChatsFromState(st, s.opts.Prefix)
 	b.State = st
-	// Compare the content without the creation time.
-	var body bytes.Buffer
-	created := b.Created
-	b.Created = time.Time{}
-	if err := b.Write(&body); err != nil {
-		return fmt.Errorf("embedded: %w", err)
-	}
-	sum := sha256.Sum256(body.Bytes())
-	if s.saved && sum == s.lastHash {
-		return nil
-	}
-	b.Created = created
 	var out bytes.Buffer
 	if err := b.Write(&out); err != nil {
 		return fmt.Errorf("embedded: %w", err)
 	}
-	if err := writeFileAtomic(s.path, out.Bytes()); err != nil {
+	// Compare the content, not the creation time that heads the document.
+	data := out.Bytes()
+	body := data
+	if i := bytes.Index(data, []byte("\n  \"chats\"")); i >= 0 {
+		body = data[i:]
+	}
+	sum := sha256.Sum256(body)
+	if s.saved && sum == s.lastHash {
+		return nil
+	}
+	if err := writeFileAtomic(s.path, data); err != nil {
 		return err
 	}
 	s.lastHash, s.saved = sum, true

@@ -1,23 +1,129 @@
 package embedded
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/alicebob/miniredis/v2/server"
 
 	"newsbot/internal/store"
 )
 
+// snapshotAttempts bounds the optimistic snapshots tried before falling
+// back to the Lua one.
+const snapshotAttempts = 5
+
+// snapshot returns every key of database 0 as it was at one instant.
+//
+// It runs commands through the server's own dispatcher (no network): KEYS,
+// then one MULTI/EXEC reading every type, then one MULTI/EXEC reading every
+// TTL and value together with KEYS again. miniredis runs an EXEC under its
+// global lock, so the second one is a point in time; it is accepted when no
+// key appeared since the key list was taken and no key changed type (an
+// error reply), and retried with the fresh list otherwise. After
+// snapshotAttempts misses it falls back to one Lua script (also atomic, but
+// several times slower and holding the lock longer).
+func snapshot(mr *miniredis.Miniredis, now time.Time) (*store.RawState, error) {
+	c := newConn(mr)
+	reply, err := c.do("KEYS", "*")
+	if err != nil {
+		return nil, err
+	}
+	names := strs(reply)
+	for range snapshotAttempts {
+		typeCmds := make([][]string, len(names))
+		for i, k := range names {
+			typeCmds[i] = []string{"TYPE", k}
+		}
+		types, err := c.exec(typeCmds)
+		if err != nil {
+			return nil, err
+		}
+		cmds := make([][]string, 0, 1+2*len(names))
+		cmds = append(cmds, []string{"KEYS", "*"})
+		for i, k := range names {
+			typ, _ := types[i].(string)
+			cmds = append(cmds, []string{"PTTL", k}, valueCmd(typ, k))
+		}
+		res, err := c.exec(cmds)
+		if err != nil {
+			return nil, err
+		}
+		current := strs(res[0])
+		if !subset(current, names) || hasError(res) {
+			names = current
+			continue
+		}
+		rows := make([]any, 0, len(names))
+		for i, k := range names {
+			pttl, _ := res[1+2*i].(int)
+			if pttl == -2 {
+				continue // deleted since the key list was taken
+			}
+			typ, _ := types[i].(string)
+			rows = append(rows, []any{k, typ, pttl, res[2+2*i]})
+		}
+		return buildState(rows, now)
+	}
+	return snapshotLua(mr, now)
+}
+
+// valueCmd is the command reading a key of type typ whole.
+func valueCmd(typ, key string) []string {
+	switch typ {
+	case store.TypeString:
+		return []string{"GET", key}
+	case store.TypeHash:
+		return []string{"HGETALL", key}
+	case store.TypeSet:
+		return []string{"SMEMBERS", key}
+	case store.TypeZSet:
+		return []string{"ZRANGE", key, "0", "-1", "WITHSCORES"}
+	case store.TypeList:
+		return []string{"LRANGE", key, "0", "-1"}
+	case store.TypeStream:
+		return []string{"XRANGE", key, "-", "+"}
+	}
+	return []string{"EXISTS", key} // a type the file does not keep
+}
+
+func strs(v any) []string {
+	items, _ := v.([]any)
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if s, ok := it.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func subset(a, b []string) bool {
+	in := make(map[string]bool, len(b))
+	for _, k := range b {
+		in[k] = true
+	}
+	for _, k := range a {
+		if !in[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func hasError(replies []any) bool {
+	for _, r := range replies {
+		if _, ok := r.(respError); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // snapshotScript returns every key of the database as
-// {key, type, pttl, value}; miniredis runs a script under its global lock,
-// so the result is one point in time. Types the file cannot hold come with
-// a false value.
+// {key, type, pttl, value}; miniredis runs a script under its global lock.
 const snapshotScript = `
 local out = {}
 for _, k in ipairs(redis.call('KEYS', '*')) do
@@ -36,23 +142,21 @@ end
 return out
 `
 
-// snapshot reads every key of database 0 through the server's own command
-// dispatcher (no network round trip).
-func snapshot(mr *miniredis.Miniredis, now time.Time) (*store.RawState, error) {
-	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
-	mr.Server().Dispatch(server.NewPeer(w), []string{"EVAL", snapshotScript, "0"})
-	if err := w.Flush(); err != nil {
-		return nil, fmt.Errorf("embedded: snapshot: %w", err)
-	}
-	reply, err := server.ParseReply(bufio.NewReader(&buf))
+// snapshotLua takes the snapshot with one Lua script.
+func snapshotLua(mr *miniredis.Miniredis, now time.Time) (*store.RawState, error) {
+	reply, err := newConn(mr).do("EVAL", snapshotScript, "0")
 	if err != nil {
-		return nil, fmt.Errorf("embedded: snapshot failed: %w", err)
+		return nil, err
 	}
 	rows, ok := reply.([]any)
 	if !ok && reply != nil {
 		return nil, fmt.Errorf("embedded: snapshot: unexpected reply %T", reply)
 	}
+	return buildState(rows, now)
+}
+
+// buildState turns {key, type, pttl, value} rows into a sorted RawState.
+func buildState(rows []any, now time.Time) (*store.RawState, error) {
 	st := &store.RawState{Keys: make([]store.RawKey, 0, len(rows))}
 	for _, r := range rows {
 		k, err := rawKey(r, now)

@@ -432,7 +432,7 @@ func (s *Site) renderFeed(ed news.Lang, feed string) ([]byte, string, error) {
 			d.Items = append(d.Items,
 				feedItem{Title: "sister site", Link: "https://www.epravda.com.ua/news/2026/01/08/813999/", Category: cat, PubDate: d.Items[0].PubDate},
 				feedItem{Title: "life", Link: "https://life.pravda.com.ua/society/2026/01/08/242999/", Category: cat, PubDate: d.Items[0].PubDate},
-				feedItem{Title: "video", Link: "b2VjML1MLnE", PubDate: d.Items[0].PubDate})
+				feedItem{Title: "video", Link: "xYz0AbC1dEf", PubDate: d.Items[0].PubDate})
 		}
 	}
 	var b bytes.Buffer
