@@ -48,7 +48,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (st *st
 			}
 		}
 	}
-	rdb, err := store.Open(ctx, url)
+	rdb, err := store.NewClient(url)
 	if err != nil {
 		closeEmb()
 		return nil, nil, fmt.Errorf("app: REDIS_URL: %w", err)

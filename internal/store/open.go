@@ -41,6 +41,16 @@ func Open(ctx context.Context, redisURL string) (redis.UniversalClient, error) {
 	return rdb, nil
 }
 
+// NewClient is Open without the ping: it only parses REDIS_URL (same forms
+// and errors), so a caller can wait for a Redis that is not up yet.
+func NewClient(redisURL string) (redis.UniversalClient, error) {
+	opts, err := parseURL(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewClient(opts), nil
+}
+
 // parseURL turns REDIS_URL into client options. It parses the URL itself
 // first so that no error quotes the URL (and with it the password).
 func parseURL(raw string) (*redis.Options, error) {
