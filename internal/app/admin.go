@@ -78,11 +78,16 @@ func (a *adminService) Broadcast(ctx context.Context, text string) (int, error) 
 	return a.engine.Broadcast(ctx, text)
 }
 
-// driftAlert tells every admin, once per edition and layer a day, that the
-// site stopped yielding something.
+// driftAlertEvery is how often at most the admins hear about one edition's
+// source problems; every layer's failures are still logged and counted.
+const driftAlertEvery = 6 * time.Hour
+
+// driftAlert tells every admin that the site stopped yielding something:
+// once per edition in driftAlertEvery, however many layers fail (one outage
+// often breaks the feed and the list page together).
 func (a *adminService) driftAlert(ctx context.Context, tg *telegram.Client, log *slog.Logger, d upravda.DriftAlert) {
 	log.Error("The source drifted: a layer keeps failing.", "edition", d.Edition, "layer", d.Layer, "failures", d.Failures, "err", d.Err)
-	first, err := a.store.SetOnce(ctx, "alert:drift:"+string(d.Edition)+":"+d.Layer, 24*time.Hour)
+	first, err := a.store.SetOnce(ctx, "alert:drift:"+string(d.Edition), driftAlertEvery)
 	if err != nil || !first {
 		return
 	}
