@@ -138,16 +138,25 @@ func articleWords(a *news.Article) []string {
 	})
 }
 
-// matchKeyword reports whether a folded keyword starts one of the words: a
-// keyword matches at the start of a word, so that a stem ("зеленськ")
+// matchKeyword reports whether a folded keyword starts one of the words:
+// a keyword matches at the start of a word, so that a stem ("зеленськ")
 // finds its inflected forms, and never inside one ("ato" does not match
-// "nato").
+// "nato"). A keyword of several words ("north korea") matches consecutive
+// words, each at its start.
 func matchKeyword(words []string, kw string) bool {
-	if kw == "" {
+	parts := strings.Fields(kw)
+	if len(parts) == 0 {
 		return false
 	}
-	for _, w := range words {
-		if strings.HasPrefix(w, kw) {
+	for i := 0; i+len(parts) <= len(words); i++ {
+		ok := true
+		for j, p := range parts {
+			if !strings.HasPrefix(words[i+j], p) {
+				ok = false
+				break
+			}
+		}
+		if ok {
 			return true
 		}
 	}

@@ -244,7 +244,7 @@ end
 if nb > now then
   local nbk = P .. ':nb:' .. chat
   if nb > num(redis.call('GET', nbk)) then
-    redis.call('SET', nbk, fmt(nb), 'PX', fmt(nb - now + 60000))
+    redis.call('SET', nbk, fmt(nb), 'PX', fmt(nb - now + 1000))
   end
 end
 return release(P, chat, token)
