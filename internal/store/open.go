@@ -53,6 +53,10 @@ func NewClient(redisURL string) (redis.UniversalClient, error) {
 
 // parseURL turns REDIS_URL into client options. It parses the URL itself
 // first so that no error quotes the URL (and with it the password).
+// defaultPoolSize is the connection pool size unless REDIS_URL sets
+// pool_size: room for every delivery worker, the poller and the bot.
+const defaultPoolSize = 100
+
 func parseURL(raw string) (*redis.Options, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -107,6 +111,11 @@ func parseURL(raw string) (*redis.Options, error) {
 	}
 	if !q.Has("write_timeout") {
 		opts.WriteTimeout = defaultOpTimeout
+	}
+	if !q.Has("pool_size") {
+		// go-redis sizes the pool by CPUs (20 on 2 cores); the delivery
+		// engine alone runs up to 64 senders in paid-broadcast mode.
+		opts.PoolSize = defaultPoolSize
 	}
 	return opts, nil
 }
