@@ -105,8 +105,11 @@ func newSource(cfg config.Config, log *slog.Logger, hooks upravda.Hooks) (*uprav
 		BaseURL:       cfg.UpravdaBaseURL,
 		Feeds:         cfg.Feeds,
 		SummaryBudget: cfg.SummaryBudget,
-		Logger:        log,
-		Hooks:         hooks,
+		// After a 403/429/5xx the site is left alone for half a poll
+		// interval first (30s at most), then twice as long each time.
+		BackoffBase: min(30*time.Second, cfg.PollInterval/2),
+		Logger:      log,
+		Hooks:       hooks,
 	})
 }
 

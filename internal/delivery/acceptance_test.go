@@ -139,7 +139,7 @@ func acceptanceConfig(t testing.TB, rate float64) Config {
 	return Config{
 		Rate:         rate,
 		ChatInterval: time.Second,
-		Lease:        6 * time.Second,
+		Lease:        30 * time.Second, // sends time out at Lease/3: roomy for a loaded CI machine
 		Backoff:      50 * time.Millisecond,
 		PollInterval: 50 * time.Millisecond,
 		Workers:      max(8, int(rate/40)),
@@ -151,9 +151,11 @@ func TestAcceptanceThroughputScaled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scaled acceptance test")
 	}
+	// Scaled for CI: 2 cores under -race, shared with the other packages'
+	// tests. The full-scale figure (10,000 at 30/s) is BenchmarkBroadcast.
 	const (
-		n    = 3000
-		rate = 300.0
+		n    = 1500
+		rate = 120.0
 	)
 	env := newAcceptanceEnv(t, acceptanceConfig(t, rate), tgtest.Options{
 		GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second, GroupPerMinute: 20})
@@ -189,8 +191,8 @@ func TestAcceptanceTwoProcessesShareOneBudget(t *testing.T) {
 		t.Skip("scaled acceptance test")
 	}
 	const (
-		n    = 1500
-		rate = 250.0
+		n    = 1200
+		rate = 100.0
 	)
 	cfg := acceptanceConfig(t, rate)
 	env := newAcceptanceEnv(t, cfg, tgtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second})
@@ -224,10 +226,10 @@ func TestAcceptancePaidBroadcast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scaled acceptance test")
 	}
-	const n = 1500
+	const n = 1200
 	cfg := acceptanceConfig(t, 30)
-	cfg.PaidBroadcast, cfg.PaidRate, cfg.Workers = true, 200, 16
-	env := newAcceptanceEnv(t, cfg, tgtest.Options{GlobalRate: 30, PaidRate: 170, ChatInterval: time.Second})
+	cfg.PaidBroadcast, cfg.PaidRate, cfg.Workers = true, 120, 16
+	env := newAcceptanceEnv(t, cfg, tgtest.Options{GlobalRate: 30, PaidRate: 90, ChatInterval: time.Second})
 	ids := seedChats(t, env.st, 1, n, news.Ukrainian, false, "war")
 	mustAnnounce(t, env.e, article(news.Ukrainian, 3, false, "war"))
 	runEngine(t, env.e)
@@ -240,16 +242,16 @@ func TestAcceptancePaidBroadcast(t *testing.T) {
 		}
 	}
 	st := env.srv.Stats()
-	t.Logf("paid mode: achieved %.1f/s of 200, %d of %d paid, 429s %d", r.rate(), paid, n, st.TooManyRequests)
+	t.Logf("paid mode: achieved %.1f/s of 120, %d of %d paid, 429s %d", r.rate(), paid, n, st.TooManyRequests)
 	if r.lost != 0 || r.duplicates != 0 || st.TooManyRequests != 0 {
 		t.Errorf("lost %d, duplicates %d, 429s %d; want none", r.lost, r.duplicates, st.TooManyRequests)
 	}
-	if ratio := r.rate() / 200; ratio < 0.9 {
+	if ratio := r.rate() / 120; ratio < 0.9 {
 		t.Errorf("achieved rate ratio %.3f, want ≥ 0.9", ratio)
 	}
-	// About 15% (30 of 200 per second) of the sends use the free budget.
-	if free := n - paid; free < n/10 || free > n/4 {
-		t.Errorf("%d free sends, want about %d", free, n*3/20)
+	// About 25% (30 of 120 per second) of the sends use the free budget.
+	if free := n - paid; free < n/6 || free > n/3 {
+		t.Errorf("%d free sends, want about %d", free, n/4)
 	}
 }
 

@@ -49,8 +49,9 @@ func (e *StatusError) Is(target error) bool {
 }
 
 // Backoff schedule after 403, 429 and 5xx: the delay doubles from
-// backoffBase up to backoffMax with each failure in a row and is jittered
-// into [d/2, d]; a longer Retry-After (up to retryAfterMax) wins.
+// Config.BackoffBase (backoffBase by default) up to backoffMax with each
+// failure in a row and is jittered into [d/2, d]; a longer Retry-After (up
+// to retryAfterMax) wins.
 const (
 	backoffBase   = 30 * time.Second
 	backoffMax    = 30 * time.Minute
@@ -293,7 +294,7 @@ func (s *Source) setBackoff(key string, atLeast time.Duration) time.Time {
 		s.backoffs[key] = b
 	}
 	b.failures++
-	d := backoffBase << min(b.failures-1, 10)
+	d := s.backoffBase << min(b.failures-1, 10)
 	d = min(d, backoffMax)
 	d = d/2 + rand.N(d/2+1)
 	d = max(d, atLeast)

@@ -79,6 +79,9 @@ type Config struct {
 	// minutes (the site asks for 60, which would delay news by an hour);
 	// a negative value ignores the ttl entirely (tests, local runs).
 	MaxTTL time.Duration
+	// BackoffBase is the first delay after a 403, 429 or 5xx answer; it
+	// doubles with each failure in a row, up to 30 minutes. Default 30s.
+	BackoffBase time.Duration
 	// UserAgent overrides the browser-like User-Agent sent with requests.
 	UserAgent string
 	Logger    *slog.Logger
@@ -112,22 +115,23 @@ type DriftAlert struct {
 // Source discovers and reads articles of the site. It is safe for
 // concurrent use.
 type Source struct {
-	base     *url.URL
-	host     string // normalised host of base
-	feeds    []string
-	client   *http.Client
-	maxBody  int64
-	sem      chan struct{}
-	budget   int
-	maxTTL   time.Duration
-	ua       string
-	log      *slog.Logger
-	now      func() time.Time
-	hooks    Hooks
-	drift    *driftTracker
-	mu       sync.Mutex
-	cache    map[string]*cacheEntry // by request URL
-	backoffs map[string]*backoff    // by request URL or "host:" + host
+	base        *url.URL
+	host        string // normalised host of base
+	feeds       []string
+	client      *http.Client
+	maxBody     int64
+	sem         chan struct{}
+	budget      int
+	maxTTL      time.Duration
+	backoffBase time.Duration
+	ua          string
+	log         *slog.Logger
+	now         func() time.Time
+	hooks       Hooks
+	drift       *driftTracker
+	mu          sync.Mutex
+	cache       map[string]*cacheEntry // by request URL
+	backoffs    map[string]*backoff    // by request URL or "host:" + host
 }
 
 // New returns a Source. It returns an error wrapping news.ErrInvalid when
@@ -161,19 +165,20 @@ func New(cfg Config) (*Source, error) {
 		}
 	}
 	s := &Source{
-		base:     u,
-		host:     normHost(u.Host),
-		feeds:    clean,
-		client:   cfg.HTTPClient,
-		maxBody:  cfg.MaxBodyBytes,
-		budget:   cfg.SummaryBudget,
-		maxTTL:   cfg.MaxTTL,
-		ua:       cfg.UserAgent,
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		hooks:    cfg.Hooks,
-		cache:    make(map[string]*cacheEntry),
-		backoffs: make(map[string]*backoff),
+		base:        u,
+		host:        normHost(u.Host),
+		feeds:       clean,
+		client:      cfg.HTTPClient,
+		maxBody:     cfg.MaxBodyBytes,
+		budget:      cfg.SummaryBudget,
+		maxTTL:      cfg.MaxTTL,
+		backoffBase: cfg.BackoffBase,
+		ua:          cfg.UserAgent,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		hooks:       cfg.Hooks,
+		cache:       make(map[string]*cacheEntry),
+		backoffs:    make(map[string]*backoff),
 	}
 	if s.client == nil {
 		s.client = defaultClient()
@@ -188,6 +193,9 @@ func New(cfg Config) (*Source, error) {
 	s.sem = make(chan struct{}, n)
 	if s.budget <= 0 {
 		s.budget = summary.DefaultBudget
+	}
+	if s.backoffBase <= 0 {
+		s.backoffBase = backoffBase
 	}
 	if s.maxTTL == 0 {
 		s.maxTTL = DefaultMaxTTL
