@@ -139,7 +139,7 @@ func acceptanceConfig(t testing.TB, rate float64) Config {
 	return Config{
 		Rate:         rate,
 		ChatInterval: time.Second,
-		Lease:        30 * time.Second, // sends time out at Lease/3: roomy for a loaded CI machine
+		Lease:        6 * time.Second,
 		Backoff:      50 * time.Millisecond,
 		PollInterval: 50 * time.Millisecond,
 		Workers:      max(8, int(rate/40)),

@@ -98,9 +98,10 @@ type Config struct {
 	// chat is marked inactive; DefaultStrikeLimit when 0.
 	StrikeLimit int
 	// Lease is how long a claimed chat is held before another sender may
-	// reclaim it (its holder presumed dead); DefaultLease when 0. A send is
-	// abandoned (as ambiguous) after Lease/3, so a live holder never loses
-	// its lease.
+	// reclaim it (its holder presumed dead); DefaultLease when 0. A live
+	// holder renews its lease every Lease/3 while it works, so only a dead
+	// sender's claims run out; a send is abandoned (as ambiguous) after
+	// max(Lease/3, 15s).
 	Lease time.Duration
 	// Backoff is the delay before the first retry of a failed send,
 	// doubled on each further attempt up to 32×; DefaultBackoff when 0.
@@ -283,7 +284,10 @@ func newEngine(cfg Config, st chatStore, q *queue, s Sender, r Renderer) (*Engin
 	}
 	e.privIv = withMargin(cfg.ChatInterval)
 	e.groupIv = withMargin(time.Minute / time.Duration(cfg.GroupPerMinute))
-	e.sendTimeout = cfg.Lease / 3
+	// Claims are renewed while a send runs (keepLease), so the timeout of
+	// one send need not fit in a lease; a short one would turn a slow
+	// answer into an ambiguous send, and a retry into a duplicate.
+	e.sendTimeout = max(cfg.Lease/3, minSendTimeout)
 	var paid time.Duration
 	if cfg.PaidBroadcast && cfg.PaidRate > cfg.Rate {
 		paid = rateInterval(cfg.PaidRate - cfg.Rate)
@@ -291,6 +295,9 @@ func newEngine(cfg Config, st chatStore, q *queue, s Sender, r Renderer) (*Engin
 	e.lim = newLimiter(q.rdb, q.prefix, rateInterval(cfg.Rate), paid, cfg.Now)
 	return e, nil
 }
+
+// minSendTimeout is the shortest time one Bot API send is given.
+const minSendTimeout = 15 * time.Second
 
 // withMargin adds 10% (at least 20 ms) to a per-chat interval: the spacing
 // is measured from when a request starts, and a request may reach Telegram

@@ -30,7 +30,7 @@ const (
 )
 
 // Run starts Config.Workers senders and blocks until ctx is done. Sends in
-// progress then finish (each is bounded by Lease/3) and their outcome is
+// progress then finish (each is bounded by max(Lease/3, 15s)) and their outcome is
 // recorded; claimed work not yet sent is handed back to the queue. Run
 // returns nil after a shutdown, and an error only when the engine is
 // already running.
@@ -119,7 +119,11 @@ func (j *job) after(now time.Time, d time.Duration) {
 
 // process sends what a claimed chat is owed and records the outcome.
 func (e *Engine) process(parent context.Context, c claimed) {
-	deadline := e.now().Add(e.cfg.Lease - e.cfg.Lease/6)
+	// The claim is renewed while this sender works on it, so only a dead
+	// sender's claim runs out; the outcome must be recorded within a lease
+	// of the last renewal.
+	stopRenew := e.keepLease(c)
+	defer stopRenew()
 	// The send and its bookkeeping outlive a shutdown: an interrupted send
 	// would be ambiguous.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), e.sendTimeout)
@@ -136,7 +140,7 @@ func (e *Engine) process(parent context.Context, c claimed) {
 		e.deliver(ctx, j)
 	}()
 	if !j.o.released {
-		e.record(parent, c, j.o, deadline)
+		e.record(parent, c, j.o, e.now().Add(e.cfg.Lease-e.cfg.Lease/6))
 	}
 }
 
