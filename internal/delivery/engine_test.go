@@ -330,12 +330,11 @@ func TestBroadcastReachesActiveChatsInTheirLanguage(t *testing.T) {
 
 // failureCase drives one chat through a failure kind.
 type failureCase struct {
-	name    string
-	chat    int64
-	cfg     func(*Config)
-	fn      func(n int, m telegram.Message) error
-	check   func(t *testing.T, e *Engine, st *store.Store, f *fakeSender, s Stats)
-	timeout time.Duration
+	name  string
+	chat  int64
+	cfg   func(*Config)
+	fn    func(n int, m telegram.Message) error
+	check func(t *testing.T, e *Engine, st *store.Store, f *fakeSender, s Stats)
 }
 
 func TestEngineHandlesEachFailureKind(t *testing.T) {

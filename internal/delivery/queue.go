@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -570,11 +569,4 @@ func (q *queue) deadLetters(ctx context.Context, n int) ([]DeadLetter, error) {
 		out = append(out, d)
 	}
 	return out, nil
-}
-
-// scoreEligible splits a P:ready score into band and eligible time; used
-// by tests and Stats.
-func scoreEligible(score float64) (band int, eligible time.Time) {
-	band = int(math.Floor(score / bandShift))
-	return band, time.UnixMilli(int64(score) - int64(band)*bandShift)
 }

@@ -49,6 +49,13 @@ func splitParagraph(p string, abbr abbreviations, yield func(string) bool) bool 
 	start := 0
 	i := 0
 	for i < len(p) {
+		// Terminators are ASCII or start with the byte 0xe2 ("…"), which
+		// never occurs inside another rune: the bytes in between need no
+		// decoding.
+		if c := p[i]; c != '.' && c != '!' && c != '?' && c != 0xe2 {
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(p[i:])
 		if !isTerminator(r) {
 			i += size
@@ -139,12 +146,40 @@ func wordBefore(p string, dot int) string {
 
 // hasContent reports whether s holds a letter or a digit.
 func hasContent(s string) bool {
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	for i := 0; i < len(s); {
+		r, size := decodeRune(s, i)
+		if isLetterOrDigit(r) {
 			return true
 		}
+		i += size
 	}
 	return false
+}
+
+// decodeRune is utf8.DecodeRuneInString(s[i:]), with two-byte sequences
+// (Cyrillic, Latin-1) decoded inline.
+func decodeRune(s string, i int) (rune, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	if 0xc2 <= c && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+		return rune(c&0x1f)<<6 | rune(s[i+1]&0x3f), 2
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
+// isSpace reports whether r is white space (unicode.IsSpace), a no-break
+// space or a zero-width space.
+func isSpace(r rune) bool {
+	if uint32(r) < 0x1680 { // below U+1680 only ASCII and Latin-1 have white space
+		switch r {
+		case ' ', '\t', '\n', '\v', '\f', '\r', '\u0085', '\u00a0':
+			return true
+		}
+		return false
+	}
+	return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff'
 }
 
 // collapseSpace trims s and replaces every run of white space (including
@@ -156,8 +191,10 @@ func collapseSpace(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || r == '\u00a0' || r == '\u200b' || r == '\ufeff' {
+	for i := 0; i < len(s); {
+		r, size := decodeRune(s, i)
+		i += size
+		if isSpace(r) {
 			space = b.Len() > 0
 			continue
 		}
@@ -196,8 +233,14 @@ func needsCollapse(s string) bool {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) || r == '\u00a0' || r == '\u200b' || r == '\ufeff' {
+		if 0xc2 <= c && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 && (c > 0xc2 || s[i+1] > 0xa0) {
+			// A two-byte rune above U+00A0 (Cyrillic among them): no space.
+			prev = false
+			i += 2
+			continue
+		}
+		r, size := decodeRune(s, i)
+		if isSpace(r) {
 			return true
 		}
 		prev = false
@@ -222,11 +265,16 @@ func (a abbreviations) blocks(w string, next rune) bool {
 	if w == "." {
 		return false
 	}
-	lw := strings.ToLower(w)
-	if a.never[lw] {
+	// strings.ToLower(w), in a buffer on the stack for the usual short word.
+	var buf [32]byte
+	lw := buf[:0]
+	for _, r := range w {
+		lw = utf8.AppendRune(lw, toLower(r))
+	}
+	if a.never[string(lw)] {
 		return true
 	}
-	if a.weak[lw] {
+	if a.weak[string(lw)] {
 		return !unicode.IsUpper(next)
 	}
 	// "В. Зеленський", "J. Biden", "U.S. officials".

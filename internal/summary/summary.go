@@ -5,6 +5,7 @@
 package summary
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -50,7 +51,7 @@ func Summarize(lead, body, fallback string, lang news.Lang, budget int) string {
 // not read.
 func candidates(lang news.Lang, texts ...string) []string {
 	var out []string
-	seen := make(map[uint64]bool)
+	var seen [maxSentences]uint64 // the keys of out
 	for _, text := range texts {
 		eachSentence(text, lang, func(s string) bool {
 			s, ok := clean(s)
@@ -58,10 +59,10 @@ func candidates(lang news.Lang, texts ...string) []string {
 				return true
 			}
 			key := dedupeKey(s)
-			if seen[key] {
+			if slices.Contains(seen[:len(out)], key) {
 				return true
 			}
-			seen[key] = true
+			seen[len(out)] = key
 			out = append(out, s)
 			return len(out) < maxSentences
 		})
@@ -77,11 +78,29 @@ func candidates(lang news.Lang, texts ...string) []string {
 // paragraph match even when one of them lost its quotes.
 func dedupeKey(s string) uint64 {
 	h := uint64(14695981039346656037)
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			h ^= uint64(unicode.ToLower(r))
-			h *= 1099511628211
+	for i := 0; i < len(s); {
+		var r rune
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			default:
+				continue
+			}
+			r = rune(c)
+		} else {
+			var size int
+			r, size = decodeRune(s, i)
+			i += size
+			if !isLetterOrDigit(r) {
+				continue
+			}
+			r = toLower(r)
 		}
+		h ^= uint64(r)
+		h *= 1099511628211
 	}
 	return h
 }
@@ -175,14 +194,16 @@ func prefix(s string, n int) string {
 // from a sentence. It reports false when nothing worth keeping is left.
 func clean(s string) (string, bool) {
 	s = strings.TrimLeft(s, "•–—- ")
-	lower := strings.ToLower(prefix(s, 48))
+	// The labels are compared with strings.ToLower(head), without
+	// allocating it.
+	head := prefix(s, 48)
 	for _, l := range dropLabels {
-		if strings.HasPrefix(lower, l) {
+		if hasLowerPrefix(head, l) {
 			return "", false
 		}
 	}
 	for _, l := range stripLabels {
-		if strings.HasPrefix(lower, l) {
+		if hasLowerPrefix(head, l) {
 			s = strings.TrimSpace(s[len(l):])
 			break
 		}
@@ -196,4 +217,51 @@ func clean(s string) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// hasLowerPrefix reports whether strings.ToLower(s) starts with the
+// lower-case p.
+func hasLowerPrefix(s, p string) bool {
+	for _, pr := range p {
+		if s == "" {
+			return false
+		}
+		r, size := decodeRune(s, 0)
+		if toLower(r) != pr {
+			return false
+		}
+		s = s[size:]
+	}
+	return true
+}
+
+// isLetterOrDigit is unicode.IsLetter(r) || unicode.IsDigit(r), quicker
+// for ASCII and Cyrillic.
+func isLetterOrDigit(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return 'a' <= r|0x20 && r|0x20 <= 'z' || '0' <= r && r <= '9'
+	case 0x400 <= r && r <= 0x481, 0x48a <= r && r <= 0x52f: // Cyrillic letters
+		return true
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// toLower is unicode.ToLower, quicker for ASCII and the common Cyrillic
+// letters.
+func toLower(r rune) rune {
+	switch {
+	case r < utf8.RuneSelf:
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
+	case 0x400 <= r && r <= 0x40f: // Ѐ-Џ
+		return r + 0x50
+	case 0x410 <= r && r <= 0x42f: // А-Я
+		return r + 0x20
+	case 0x430 <= r && r <= 0x45f: // а-я, ѐ-џ
+		return r
+	}
+	return unicode.ToLower(r)
 }

@@ -16,11 +16,14 @@ import (
 )
 
 // benchPages are the pages the extraction benchmark reads: the project's
-// own testdata, and the real current-markup capture when it is present.
+// own testdata (current markup, and the older one, which has no JSON-LD:
+// visible date, byline and photo from the markup), and the real captures
+// when they are present.
 func benchPages(b *testing.B) map[string][]byte {
 	pages := map[string][]byte{
 		"testdata_news": readTestdata(b, "article_news_current.html"),
 		"testdata_pub":  readTestdata(b, "article_pub_current.html"),
+		"testdata_old":  readTestdata(b, "article_old.html"),
 	}
 	if raw, err := os.ReadFile(filepath.Join(samplesDir, "up_rus_articles_2026-01-08_8015225.html")); err == nil {
 		pages["capture_2026"] = raw

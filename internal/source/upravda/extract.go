@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -52,35 +51,64 @@ type extraction struct {
 
 // indexedClasses are the classes the extractor looks up; the page is walked
 // once to collect them.
-var indexedClasses = map[string]bool{
+var indexedClasses = [...]string{
 	// current
-	"post_news": true, "post_article": true, "post_news_title": true, "post_article_title": true,
-	"post_news_date": true, "post_author_date": true, "post_news_author": true, "post_author_name": true,
-	"post_article_author_item": true, "post_news_text": true, "post_article_text": true,
-	"post_news_tags": true, "post_news_photo": true, "post_news_photo_captain": true,
-	"post_news_photo_source": true, "post_article_header_media": true,
-	"post_article_header_media_source": true, "post_article_header_media_caption": true,
+	"post_news", "post_article", "post_news_title", "post_article_title",
+	"post_news_date", "post_author_date", "post_news_author", "post_author_name",
+	"post_article_author_item", "post_news_text", "post_article_text",
+	"post_news_tags", "post_news_photo", "post_news_photo_captain",
+	"post_news_photo_source", "post_article_header_media",
+	"post_article_header_media_source", "post_article_header_media_caption",
 	// old (2020-2025)
-	"post": true, "post_title": true, "post_time": true, "post_author": true, "post_text": true,
-	"post_tags": true, "post_photo_news": true, "post_photo_news_caption": true, "post_photo_news_source": true,
+	"post", "post_title", "post_time", "post_author", "post_text",
+	"post_tags", "post_photo_news", "post_photo_news_caption", "post_photo_news_source",
 	// 2016
-	"post_news__title": true, "post_news__date": true, "post_news__text": true, "post__tags": true,
-	"post_news__photo": true, "post_news__photo__img": true, "post_news__photo__author": true,
-	"post_news__photo__about": true, "post__author": true, "post__title": true, "post__text": true,
-	"post__date": true,
+	"post_news__title", "post_news__date", "post_news__text", "post__tags",
+	"post_news__photo", "post_news__photo__img", "post_news__photo__author",
+	"post_news__photo__about", "post__author", "post__title", "post__text",
+	"post__date",
 	// 2014
-	"title": true, "dt2": true, "text": true, "tags": true,
+	"title", "dt2", "text", "tags",
 }
+
+// classIndex maps each of indexedClasses to its position.
+var classIndex = func() map[string]int {
+	m := make(map[string]int, len(indexedClasses))
+	for i, c := range indexedClasses {
+		m[c] = i
+	}
+	return m
+}()
+
+// classStarts holds the first bytes of indexedClasses: most of a page's
+// classes are passed over without a look-up.
+var classStarts = func() (starts [256]bool) {
+	for _, c := range indexedClasses {
+		starts[c[0]] = true
+	}
+	return starts
+}()
 
 // page is a parsed page with the nodes the extractor needs, found in one
 // walk.
 type page struct {
-	doc     *goquery.Document
-	lang    string
-	metas   map[string]string
-	links   []*html.Node
-	ldJSON  []string
-	byClass map[string][]*html.Node
+	doc    *goquery.Document
+	lang   string
+	metas  map[string]string
+	links  []*html.Node
+	ldJSON []string
+	// byClass holds the elements of each of indexedClasses, in document
+	// order (see class).
+	byClass [len(indexedClasses)][]*html.Node
+}
+
+// class returns the elements with the class c, one of indexedClasses, in
+// document order.
+func (p *page) class(c string) []*html.Node {
+	if i, ok := classIndex[c]; ok {
+		return p.byClass[i]
+	}
+	return nil
 }
 
 func parsePage(b []byte) (*page, error) {
@@ -89,9 +117,8 @@ func parsePage(b []byte) (*page, error) {
 		return nil, fmt.Errorf("upravda: unable to parse the page: %w", err)
 	}
 	p := &page{
-		doc:     goquery.NewDocumentFromNode(root),
-		metas:   make(map[string]string),
-		byClass: make(map[string][]*html.Node),
+		doc:   goquery.NewDocumentFromNode(root),
+		metas: make(map[string]string, 16),
 	}
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
@@ -121,8 +148,11 @@ func parsePage(b []byte) (*page, error) {
 				return
 			}
 			for c := range strings.FieldsSeq(attr(n, "class")) {
-				if indexedClasses[c] {
-					p.byClass[c] = append(p.byClass[c], n)
+				if !classStarts[c[0]] {
+					continue
+				}
+				if i, ok := classIndex[c]; ok {
+					p.byClass[i] = append(p.byClass[i], n)
 				}
 			}
 		}
@@ -138,7 +168,7 @@ func parsePage(b []byte) (*page, error) {
 // order given) that passes ok (nil: any).
 func (p *page) first(ok func(*html.Node) bool, classes ...string) *html.Node {
 	for _, c := range classes {
-		for _, n := range p.byClass[c] {
+		for _, n := range p.class(c) {
 			if ok == nil || ok(n) {
 				return n
 			}
@@ -195,6 +225,7 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 	a := x.Article
 	ld, hasLD := parseJSONLD(p.ldJSON)
 	x.JSONLD = hasLD
+	base := parseBase(pageURL)
 
 	// Identity: ID, edition, family, URL.
 	canonical := ""
@@ -207,7 +238,7 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 	urls := []string{pageURL, ld.URL, canonical, p.metas["og:url"]}
 	var ref0 articleRef
 	for _, u := range urls {
-		if r, ok := parseArticlePath(resolve(pageURL, u)); ok {
+		if r, ok := parseArticlePath(resolveRef(base, u)); ok {
 			ref0 = r
 			break
 		}
@@ -235,12 +266,26 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 			return nil, fmt.Errorf("upravda: unable to read %s: %w", displayURL(pageURL), ErrNoEdition)
 		}
 	}
-	a.URL = firstNonEmpty(absURL(pageURL), absURL(ld.URL), absURL(canonical), absURL(p.metas["og:url"]))
+	for _, u := range urls {
+		if a.URL = absURL(u); a.URL != "" {
+			break
+		}
+	}
 
 	// Headline.
 	headNode, markup := p.headline()
 	x.Markup = markup
-	a.Headline = firstNonEmpty(ld.Headline, textOf(headNode), collapse(p.metas["og:title"]), collapse(p.metas["twitter:title"]))
+	// Each layer is read only when the ones before it have nothing.
+	a.Headline = ld.Headline
+	if a.Headline == "" {
+		a.Headline = textOf(headNode)
+	}
+	if a.Headline == "" {
+		a.Headline = collapse(p.metas["og:title"])
+	}
+	if a.Headline == "" {
+		a.Headline = collapse(p.metas["twitter:title"])
+	}
 
 	// Published time.
 	dateRef := ref0.Day
@@ -275,7 +320,10 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 	} else if body := ld.ArticleBody(); body != "" {
 		a.Body = ldBody(body)
 	}
-	x.Description = firstNonEmpty(collapse(p.metas["description"]), collapse(p.metas["og:description"]), ld.Description)
+	x.Description = collapse(p.metas["description"])
+	if x.Description == "" {
+		x.Description = firstNonEmpty(collapse(p.metas["og:description"]), ld.Description)
+	}
 	// The lead: JSON-LD's description, else the first paragraph of the
 	// text (older templates put a pulled quote in the meta description),
 	// else the meta description.
@@ -292,10 +340,10 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 	a.TagsMissing = len(a.Tags) == 0
 
 	// Photo.
-	a.Photo = p.photo(ld, pageURL)
+	a.Photo = p.photo(ld, base)
 
 	// Other editions.
-	a.Alternates = p.alternates(pageURL)
+	a.Alternates = p.alternates(base)
 
 	a.Summary = summarize(a, x.Description, budget)
 	return x, nil
@@ -362,7 +410,7 @@ func isLabel(n *html.Node) bool {
 // visibleDate reads the date the page prints near the headline.
 func (p *page) visibleDate(ref time.Time) (time.Time, bool) {
 	for _, c := range []string{"post_news_date", "post_author_date", "post_time", "post_news__date", "post__date", "dt2"} {
-		for _, n := range p.byClass[c] {
+		for _, n := range p.class(c) {
 			if t, ok := parseVisibleDate(nodeText(n, nil), ref); ok {
 				return t, true
 			}
@@ -374,14 +422,14 @@ func (p *page) visibleDate(ref time.Time) (time.Time, bool) {
 // authors reads the bylines of the markup.
 func (p *page) authors() []string {
 	var names []string
-	if ns := p.byClass["post_author_name"]; len(ns) > 0 {
+	if ns := p.class("post_author_name"); len(ns) > 0 {
 		for _, n := range ns {
 			names = append(names, nodeText(n, nil))
 		}
 		return dedupe(names)
 	}
 	for _, c := range []string{"post_news_author", "post_author", "post__author"} {
-		for _, n := range p.byClass[c] {
+		for _, n := range p.class(c) {
 			links := p.doc.FindNodes(n).Find("a")
 			if links.Length() == 0 {
 				names = append(names, splitNames(nodeText(n, nil))...)
@@ -409,34 +457,33 @@ func splitNames(s string) []string {
 	return out
 }
 
-// tagLinks selects links to tag pages inside a tag block.
-var tagLinks = cascadia.MustCompile(`a[href*="/tags/"]`)
-
 // tags reads the article's tag block.
 func (p *page) tags() []news.Tag {
 	var out []news.Tag
-	seen := make(map[string]bool)
+	var seen map[string]bool
 	add := func(n *html.Node) {
-		p.doc.FindNodes(n).FindMatcher(tagLinks).Each(func(_ int, s *goquery.Selection) {
-			href, _ := s.Attr("href")
+		eachTagLink(n, func(a *html.Node, href string) {
 			slug, ok := tagSlug(href)
-			name := nodeText(s.Get(0), nil)
+			name := nodeText(a, nil)
 			if !ok || name == "" || seen[slug] {
 				return
+			}
+			if seen == nil {
+				seen = make(map[string]bool)
 			}
 			seen[slug] = true
 			out = append(out, news.Tag{Slug: slug, Name: name})
 		})
 	}
 	for _, c := range []string{"post_news_tags", "post_tags", "post__tags"} {
-		for _, n := range p.byClass[c] {
+		for _, n := range p.class(c) {
 			add(n)
 		}
 		if len(out) > 0 {
 			return out
 		}
 	}
-	for _, n := range p.byClass["tags"] {
+	for _, n := range p.class("tags") {
 		if n.DataAtom == atom.P || n.DataAtom == atom.Div {
 			add(n)
 		}
@@ -445,7 +492,7 @@ func (p *page) tags() []news.Tag {
 }
 
 // photo reads the lead picture with its caption and credit.
-func (p *page) photo(ld ldArticle, pageURL string) *news.Photo {
+func (p *page) photo(ld ldArticle, base *url.URL) *news.Photo {
 	var ph news.Photo
 	var box *html.Node
 	var caption, credit string
@@ -467,18 +514,20 @@ func (p *page) photo(ld ldArticle, pageURL string) *news.Photo {
 			caption = ""
 		}
 	}
-	ph.URL = absURL(resolve(pageURL, ld.ImageURL))
+	ph.URL = absURL(resolveRef(base, ld.ImageURL))
 	if ph.URL == "" && box != nil {
 		if img := p.doc.FindNodes(box).Find("img").First(); img.Length() > 0 {
 			src, _ := img.Attr("src")
 			if src == "" {
 				src, _ = img.Attr("data-src")
 			}
-			ph.URL = absURL(resolve(pageURL, src))
+			ph.URL = absURL(resolveRef(base, src))
 		}
 	}
-	if og := absURL(resolve(pageURL, html.UnescapeString(p.metas["og:image"]))); ph.URL == "" && !isPlaceholder(og) {
-		ph.URL = og
+	if ph.URL == "" {
+		if og := absURL(resolveRef(base, html.UnescapeString(p.metas["og:image"]))); !isPlaceholder(og) {
+			ph.URL = og
+		}
 	}
 	if ph.URL == "" {
 		return nil
@@ -489,6 +538,30 @@ func (p *page) photo(ld ldArticle, pageURL string) *news.Photo {
 		ph.Caption = ld.ImageCaption
 	}
 	return &ph
+}
+
+// eachTagLink calls f with each link to a tag page below n and its href,
+// in document order: the elements the selector a[href*="/tags/"] finds
+// (any attribute named href may hold "/tags/"; href is the first one).
+func eachTagLink(n *html.Node, f func(a *html.Node, href string)) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.Data == "a" {
+			href, found, match := "", false, false
+			for _, at := range c.Attr {
+				if at.Key != "href" {
+					continue
+				}
+				if !found {
+					href, found = at.Val, true
+				}
+				match = match || strings.Contains(at.Val, "/tags/")
+			}
+			if match {
+				f(c, href)
+			}
+		}
+		eachTagLink(c, f)
+	}
 }
 
 // isPlaceholder reports whether an og:image is the site's generic share
@@ -504,7 +577,7 @@ func isPlaceholder(u string) bool {
 
 // textIn returns the text of the first descendant of n with class c.
 func textIn(p *page, n *html.Node, c string) string {
-	for _, m := range p.byClass[c] {
+	for _, m := range p.class(c) {
 		if isAncestor(n, m) {
 			return nodeText(m, nil)
 		}
@@ -522,7 +595,7 @@ func isAncestor(a, n *html.Node) bool {
 }
 
 // alternates reads the hreflang links to the other editions.
-func (p *page) alternates(pageURL string) map[news.Lang]string {
+func (p *page) alternates(base *url.URL) map[news.Lang]string {
 	var out map[news.Lang]string
 	for _, l := range p.links {
 		if !strings.EqualFold(attr(l, "rel"), "alternate") {
@@ -532,7 +605,7 @@ func (p *page) alternates(pageURL string) map[news.Lang]string {
 		if !ok {
 			continue
 		}
-		href := absURL(resolve(pageURL, attr(l, "href")))
+		href := absURL(resolveRef(base, attr(l, "href")))
 		if href == "" {
 			continue
 		}
@@ -578,19 +651,33 @@ func trailingID(raw string) (int64, bool) {
 // resolve resolves ref against base; ref unchanged when either is not a
 // URL.
 func resolve(base, ref string) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" || base == "" {
-		return ref
+	return resolveRef(parseBase(base), ref)
+}
+
+// parseBase parses a base URL for resolveRef (nil when base is empty or not
+// a URL), so that a page's links are resolved without parsing it each time.
+func parseBase(base string) *url.URL {
+	if base == "" {
+		return nil
 	}
 	b, err := url.Parse(base)
 	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// resolveRef is resolve with a parsed base (nil: ref is returned trimmed).
+func resolveRef(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || base == nil {
 		return ref
 	}
 	r, err := url.Parse(ref)
 	if err != nil {
 		return ref
 	}
-	return b.ResolveReference(r).String()
+	return base.ResolveReference(r).String()
 }
 
 // absURL returns u when it is an absolute http(s) URL, "" otherwise.

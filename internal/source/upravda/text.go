@@ -1,6 +1,7 @@
 package upravda
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,21 +19,51 @@ func collapse(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if j := plainRun(s, i); j > i {
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteString(s[i:j])
+			i = j
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		if isSpace(r) {
 			space = b.Len() > 0
 			continue
 		}
-		if r == utf8.RuneError || r == 0 || unicode.IsControl(r) {
+		if r == utf8.RuneError || unicode.IsControl(r) {
 			continue
 		}
 		if space {
 			b.WriteByte(' ')
 			space = false
 		}
-		b.WriteRune(r)
+		b.WriteString(s[i-size : i])
 	}
 	return b.String()
+}
+
+// plainRun returns the end of the run of bytes from s[i] that collapse
+// keeps as they are: printable ASCII other than the space, and two-byte
+// runes above U+00A0 (Cyrillic among them), none of which is white space
+// or a control character.
+func plainRun(s string, i int) int {
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case ' ' < c && c < 0x7f:
+			i++
+		case 0xc2 <= c && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 && (c > 0xc2 || s[i+1] > 0xa0):
+			i += 2
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // isCollapsed reports whether collapse would return s unchanged: no
@@ -47,19 +78,16 @@ func isCollapsed(s string) bool {
 	}
 	prevSpace := false
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == ' ':
-				if prevSpace {
-					return false
-				}
-				prevSpace = true
-			case c < 0x20 || c == 0x7f:
+		if j := plainRun(s, i); j > i {
+			prevSpace = false
+			i = j
+			continue
+		}
+		if s[i] == ' ' {
+			if prevSpace {
 				return false
-			default:
-				prevSpace = false
 			}
+			prevSpace = true
 			i++
 			continue
 		}
@@ -73,8 +101,70 @@ func isCollapsed(s string) bool {
 	return true
 }
 
+// isSpace reports whether r is white space (unicode.IsSpace) or a no-break
+// or zero-width space.
 func isSpace(r rune) bool {
-	return unicode.IsSpace(r) || r == '\u00a0' || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u2060'
+	if uint32(r) < 0x1680 { // below U+1680 only ASCII and Latin-1 have white space
+		return r < utf8.RuneSelf && asciiSpace(byte(r)) || r == '\u0085' || r == '\u00a0'
+	}
+	return unicode.IsSpace(r) || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u2060'
+}
+
+// asciiSpace reports whether the ASCII byte c is white space.
+func asciiSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\v', '\f', '\r':
+		return true
+	}
+	return false
+}
+
+// isLetterOrDigit is unicode.IsLetter(r) || unicode.IsDigit(r), quicker
+// for ASCII and Cyrillic.
+func isLetterOrDigit(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return 'a' <= r|0x20 && r|0x20 <= 'z' || '0' <= r && r <= '9'
+	case 0x400 <= r && r <= 0x481, 0x48a <= r && r <= 0x52f: // Cyrillic letters
+		return true
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// toLower is unicode.ToLower, quicker for ASCII and the common Cyrillic
+// letters.
+func toLower(r rune) rune {
+	switch {
+	case r < utf8.RuneSelf:
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
+	case 0x400 <= r && r <= 0x40f: // Ѐ-Џ
+		return r + 0x50
+	case 0x410 <= r && r <= 0x42f: // А-Я
+		return r + 0x20
+	case 0x430 <= r && r <= 0x45f: // а-я, ѐ-џ
+		return r
+	}
+	return unicode.ToLower(r)
+}
+
+// cutLowerPrefix reports whether strings.ToLower(s) starts with the lower-case
+// p and returns the rest of s after the runes that matched, without building
+// the lower-case string.
+func cutLowerPrefix(s, p string) (string, bool) {
+	for _, pr := range p {
+		if s == "" {
+			return "", false
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		if toLower(r) != pr {
+			return "", false
+		}
+		s = s[size:]
+	}
+	return s, true
 }
 
 // attr returns the value of an attribute of n ("" when absent).
@@ -201,11 +291,11 @@ type block struct {
 // left out.
 func bodyBlocks(container *html.Node) []block {
 	var out []block
-	var cur strings.Builder
+	var cur []byte         // the paragraph's text, the buffer reused
 	var styled, plain bool // letters seen inside / outside bold+italic
 	flush := func() {
-		t := collapse(cur.String())
-		cur.Reset()
+		t := collapse(string(cur))
+		cur = cur[:0]
 		if t != "" && hasLetterOrDigit(t) && !isJunkParagraph(t) {
 			out = append(out, block{text: t, byline: styled && !plain})
 		}
@@ -215,7 +305,7 @@ func bodyBlocks(container *html.Node) []block {
 	walk = func(n *html.Node, bold, italic bool) {
 		switch n.Type {
 		case html.TextNode:
-			cur.WriteString(n.Data)
+			cur = append(cur, n.Data...)
 			if hasLetterOrDigit(n.Data) {
 				if bold && italic {
 					styled = true
@@ -230,7 +320,7 @@ func bodyBlocks(container *html.Node) []block {
 			}
 			switch n.DataAtom {
 			case atom.Br:
-				cur.WriteByte(' ')
+				cur = append(cur, ' ')
 				return
 			case atom.B, atom.Strong:
 				bold = true
@@ -244,7 +334,7 @@ func bodyBlocks(container *html.Node) []block {
 		if blk {
 			flush()
 			if n.DataAtom == atom.Li {
-				cur.WriteString("• ")
+				cur = append(cur, "• "...)
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -264,24 +354,56 @@ func bodyBlocks(container *html.Node) []block {
 }
 
 func isJunkParagraph(t string) bool {
-	lower := strings.ToLower(prefix(strings.TrimLeft(t, "• "), 64))
-	switch strings.TrimRight(lower, ".!:") {
-	case "реклама", "advertisement", "***", "фото", "photo", "відео", "видео", "video":
-		return true
+	// Compared as strings.ToLower(t) would be, without allocating it.
+	t = prefix(strings.TrimLeft(t, "• "), 64)
+	if t == "" {
+		return false
+	}
+	if r, _ := utf8.DecodeRuneInString(t); !junkParagraphStarts[toLower(r)] {
+		return false
+	}
+	for _, w := range junkParagraphWords {
+		if rest, ok := cutLowerPrefix(t, w); ok && strings.TrimRight(rest, ".!:") == "" {
+			return true
+		}
 	}
 	for _, p := range junkParagraphPrefixes {
-		if strings.HasPrefix(lower, p) {
+		if _, ok := cutLowerPrefix(t, p); ok {
 			return true
 		}
 	}
 	return false
 }
 
+// junkParagraphWords are whole paragraphs (in lower case, before any
+// trailing ".", "!" or ":") that are labels, not text.
+var junkParagraphWords = []string{"реклама", "advertisement", "***", "фото", "photo", "відео", "видео", "video"}
+
+// junkParagraphStarts holds the first letters of junkParagraphWords and
+// junkParagraphPrefixes: most paragraphs are told apart by their first one.
+var junkParagraphStarts = func() map[rune]bool {
+	m := make(map[rune]bool)
+	for _, w := range append(slices.Clone(junkParagraphWords), junkParagraphPrefixes...) {
+		r, _ := utf8.DecodeRuneInString(w)
+		m[r] = true
+	}
+	return m
+}()
+
 func hasLetterOrDigit(s string) bool {
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if isLetterOrDigit(rune(c)) {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isLetterOrDigit(r) {
 			return true
 		}
+		i += size
 	}
 	return false
 }
