@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"newsbot/internal/news"
+	"newsbot/internal/runes"
 )
 
 // Sentences splits text into sentences. Paragraph breaks (newlines) always
@@ -148,7 +149,7 @@ func wordBefore(p string, dot int) string {
 func hasContent(s string) bool {
 	for i := 0; i < len(s); {
 		r, size := decodeRune(s, i)
-		if isLetterOrDigit(r) {
+		if runes.IsLetterOrDigit(r) {
 			return true
 		}
 		i += size
@@ -269,7 +270,7 @@ func (a abbreviations) blocks(w string, next rune) bool {
 	var buf [32]byte
 	lw := buf[:0]
 	for _, r := range w {
-		lw = utf8.AppendRune(lw, toLower(r))
+		lw = utf8.AppendRune(lw, runes.ToLower(r))
 	}
 	if a.never[string(lw)] {
 		return true

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"newsbot/internal/news"
+	"newsbot/internal/runes"
 )
 
 // DefaultBudget is the summary length, in characters, used when the budget
@@ -94,10 +95,10 @@ func dedupeKey(s string) uint64 {
 			var size int
 			r, size = decodeRune(s, i)
 			i += size
-			if !isLetterOrDigit(r) {
+			if !runes.IsLetterOrDigit(r) {
 				continue
 			}
-			r = toLower(r)
+			r = runes.ToLower(r)
 		}
 		h ^= uint64(r)
 		h *= 1099511628211
@@ -227,41 +228,10 @@ func hasLowerPrefix(s, p string) bool {
 			return false
 		}
 		r, size := decodeRune(s, 0)
-		if toLower(r) != pr {
+		if runes.ToLower(r) != pr {
 			return false
 		}
 		s = s[size:]
 	}
 	return true
-}
-
-// isLetterOrDigit is unicode.IsLetter(r) || unicode.IsDigit(r), quicker
-// for ASCII and Cyrillic.
-func isLetterOrDigit(r rune) bool {
-	switch {
-	case r < utf8.RuneSelf:
-		return 'a' <= r|0x20 && r|0x20 <= 'z' || '0' <= r && r <= '9'
-	case 0x400 <= r && r <= 0x481, 0x48a <= r && r <= 0x52f: // Cyrillic letters
-		return true
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
-
-// toLower is unicode.ToLower, quicker for ASCII and the common Cyrillic
-// letters.
-func toLower(r rune) rune {
-	switch {
-	case r < utf8.RuneSelf:
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		return r
-	case 0x400 <= r && r <= 0x40f: // Ѐ-Џ
-		return r + 0x50
-	case 0x410 <= r && r <= 0x42f: // А-Я
-		return r + 0x20
-	case 0x430 <= r && r <= 0x45f: // а-я, ѐ-џ
-		return r
-	}
-	return unicode.ToLower(r)
 }

@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"newsbot/internal/runes"
 )
 
 // collapse trims s and replaces every run of white space, no-break and
@@ -119,37 +121,6 @@ func asciiSpace(c byte) bool {
 	return false
 }
 
-// isLetterOrDigit is unicode.IsLetter(r) || unicode.IsDigit(r), quicker
-// for ASCII and Cyrillic.
-func isLetterOrDigit(r rune) bool {
-	switch {
-	case r < utf8.RuneSelf:
-		return 'a' <= r|0x20 && r|0x20 <= 'z' || '0' <= r && r <= '9'
-	case 0x400 <= r && r <= 0x481, 0x48a <= r && r <= 0x52f: // Cyrillic letters
-		return true
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
-
-// toLower is unicode.ToLower, quicker for ASCII and the common Cyrillic
-// letters.
-func toLower(r rune) rune {
-	switch {
-	case r < utf8.RuneSelf:
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		return r
-	case 0x400 <= r && r <= 0x40f: // Ѐ-Џ
-		return r + 0x50
-	case 0x410 <= r && r <= 0x42f: // А-Я
-		return r + 0x20
-	case 0x430 <= r && r <= 0x45f: // а-я, ѐ-џ
-		return r
-	}
-	return unicode.ToLower(r)
-}
-
 // cutLowerPrefix reports whether strings.ToLower(s) starts with the lower-case
 // p and returns the rest of s after the runes that matched, without building
 // the lower-case string.
@@ -159,7 +130,7 @@ func cutLowerPrefix(s, p string) (string, bool) {
 			return "", false
 		}
 		r, size := utf8.DecodeRuneInString(s)
-		if toLower(r) != pr {
+		if runes.ToLower(r) != pr {
 			return "", false
 		}
 		s = s[size:]
@@ -359,7 +330,7 @@ func isJunkParagraph(t string) bool {
 	if t == "" {
 		return false
 	}
-	if r, _ := utf8.DecodeRuneInString(t); !junkParagraphStarts[toLower(r)] {
+	if r, _ := utf8.DecodeRuneInString(t); !junkParagraphStarts[runes.ToLower(r)] {
 		return false
 	}
 	for _, w := range junkParagraphWords {
@@ -393,14 +364,14 @@ var junkParagraphStarts = func() map[rune]bool {
 func hasLetterOrDigit(s string) bool {
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if isLetterOrDigit(rune(c)) {
+			if runes.IsLetterOrDigit(rune(c)) {
 				return true
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if isLetterOrDigit(r) {
+		if runes.IsLetterOrDigit(r) {
 			return true
 		}
 		i += size
