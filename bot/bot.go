@@ -6,7 +6,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -158,10 +157,7 @@ func (b *Bot) Poll(ctx context.Context) error {
 func (b *Bot) HandleBatch(ctx context.Context, updates []tgbotapi.Update) {
 	lanes := make([][]tgbotapi.Update, b.cfg.Workers)
 	for _, u := range updates {
-		h := fnv.New32a()
-		id := chatOf(u)
-		h.Write([]byte{byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24), byte(id >> 32), byte(id >> 40)})
-		lane := int(h.Sum32() % uint32(len(lanes)))
+		lane := uint64(chatOf(u)) % uint64(len(lanes))
 		lanes[lane] = append(lanes[lane], u)
 	}
 	var wg sync.WaitGroup

@@ -15,7 +15,7 @@ import (
 // MaxMessageUnits is Telegram's limit on a message's text, in UTF-16 code
 // units. Rendered HTML is kept within it, markup included, so the limit
 // holds whatever Telegram counts.
-const MaxMessageUnits = 4096
+const MaxMessageUnits = telegram.MaxTextUnits
 
 // kyiv is the time zone article times are shown in; a fixed +02:00 stands
 // in when the system has no time zone database.
@@ -36,13 +36,7 @@ type Renderer struct {
 func NewRenderer(cat *i18n.Catalog) *Renderer { return &Renderer{cat: cat} }
 
 // Units returns the length of s in UTF-16 code units, as Telegram counts.
-func Units(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
+func Units(s string) int { return telegram.Units(s) }
 
 // esc escapes text for HTML parse mode. Site text arrives with entities
 // already decoded (goquery's Text), so only <, >, & and " need escaping.

@@ -280,23 +280,31 @@ type outgoing struct {
 	params    params
 }
 
+// messageText validates the text, parse_mode and reply_markup of a
+// sendMessage or editMessageText call as Telegram does: markup that parses,
+// a text that is not empty and at most maxTextUnits after parsing.
+func messageText(p params) (text, plain string, ents []entity, markup json.RawMessage, a answer) {
+	text = p.str("text")
+	plain, ents, a = parseText(text, p.str("parse_mode"))
+	if a.status != 0 {
+		return
+	}
+	if strings.TrimSpace(plain) == "" {
+		return text, plain, ents, nil, badRequest("message text is empty")
+	}
+	if utf16Len(plain) > maxTextUnits {
+		return text, plain, ents, nil, badRequest("message is too long")
+	}
+	markup, a = replyMarkup(p)
+	return
+}
+
 func (s *Server) sendMessage(p params) answer {
 	id, a := chatID(p)
 	if a.status != 0 {
 		return a
 	}
-	text := p.str("text")
-	plain, ents, a := parseText(text, p.str("parse_mode"))
-	if a.status != 0 {
-		return a
-	}
-	if strings.TrimSpace(plain) == "" {
-		return badRequest("message text is empty")
-	}
-	if utf16Len(plain) > maxTextUnits {
-		return badRequest("message is too long")
-	}
-	markup, a := replyMarkup(p)
+	text, plain, ents, markup, a := messageText(p)
 	if a.status != 0 {
 		return a
 	}
@@ -460,18 +468,7 @@ func (s *Server) editMessageText(p params) answer {
 	if err != nil {
 		return badRequest("message to edit not found")
 	}
-	text := p.str("text")
-	plain, ents, a := parseText(text, p.str("parse_mode"))
-	if a.status != 0 {
-		return a
-	}
-	if strings.TrimSpace(plain) == "" {
-		return badRequest("message text is empty")
-	}
-	if utf16Len(plain) > maxTextUnits {
-		return badRequest("message is too long")
-	}
-	markup, a := replyMarkup(p)
+	text, plain, ents, markup, a := messageText(p)
 	if a.status != 0 {
 		return a
 	}

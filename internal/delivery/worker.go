@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
-	"unicode/utf16"
 
 	"newsbot/internal/news"
 	"newsbot/internal/telegram"
@@ -17,8 +16,6 @@ import (
 const (
 	// maxDigest caps the articles coalesced into one message.
 	maxDigest = 10
-	// maxUnits is Telegram's limit on a message's text, in UTF-16 units.
-	maxUnits = 4096
 	// digestBudget is what the estimate of a digest may reach (headlines,
 	// links and markup) before articles are left for the next message.
 	digestBudget = 3600
@@ -270,7 +267,7 @@ func (e *Engine) compose(ctx context.Context, j *job, valid []pending) (telegram
 	for {
 		j.batch = batch[:n]
 		m := e.render(arts[:n], ed, j.batch)
-		if n == 1 || units(m.Text) <= maxUnits {
+		if n == 1 || telegram.Units(m.Text) <= telegram.MaxTextUnits {
 			return m, true
 		}
 		n /= 2
@@ -296,20 +293,12 @@ func (e *Engine) render(arts []*news.Article, ed news.Lang, batch []pending) tel
 func fitDigest(arts []*news.Article) int {
 	total := 200 // header
 	for i, a := range arts {
-		total += min(units(a.Headline), 300) + units(a.URL) + 40
+		total += min(telegram.Units(a.Headline), 300) + telegram.Units(a.URL) + 40
 		if total > digestBudget {
 			return max(i, 1)
 		}
 	}
 	return len(arts)
-}
-
-func units(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
 }
 
 func refs(ps []pending) []string {
@@ -441,7 +430,7 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 
 	case telegram.TooLong:
 		if len(j.batch) <= 1 || depth > 2 {
-			log.Error("A message was too long for Telegram; giving up on it.", slog.Int("units", units(m.Text)))
+			log.Error("A message was too long for Telegram; giving up on it.", slog.Int("units", telegram.Units(m.Text)))
 			e.deadLetter(j, te.Kind.String(), err.Error(), j.batch)
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -149,6 +150,7 @@ func (p *Poller) Poll(ctx context.Context, ed news.Lang) (int, error) {
 		return 0, fmt.Errorf("poller: %w", err)
 	}
 	slices.Sort(fresh) // oldest first: readers get stories in the order they appeared
+	p.forgetAttempts(ed, fresh)
 
 	articles := p.fetchAll(ctx, ed, fresh, byID)
 	announced := 0
@@ -228,6 +230,23 @@ func (p *Poller) fetchAll(ctx context.Context, ed news.Lang, ids []int64, items 
 	}
 	wg.Wait()
 	return out
+}
+
+// forgetAttempts drops the failure counts of the edition's articles that
+// are no longer waiting (read meanwhile, or gone from the feed).
+func (p *Poller) forgetAttempts(ed news.Lang, waiting []int64) {
+	keep := make(map[string]bool, len(waiting))
+	for _, id := range waiting {
+		keep[fmt.Sprintf("%s:%d", ed, id)] = true
+	}
+	prefix := string(ed) + ":"
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k := range p.attempts {
+		if strings.HasPrefix(k, prefix) && !keep[k] {
+			delete(p.attempts, k)
+		}
+	}
 }
 
 // fromItem is an article built from its feed entry alone.
