@@ -10,14 +10,46 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"newsbot/internal/config"
 )
 
-// Version is set at build time: -ldflags "-X newsbot/internal/app.Version=v1.2.3".
+// Version is set at build time: -ldflags "-X newsbot/internal/app.Version=v1.2.3"
+// (make build and the Dockerfile do). A build without it reports the VCS
+// revision Go recorded, when there is one.
 var Version = "dev"
+
+// version is Version, or "dev+<revision>" for an unstamped build of a
+// checkout.
+func version() string {
+	if Version != "dev" {
+		return Version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return Version
+	}
+	v := Version + "+" + rev[:min(12, len(rev))]
+	if dirty {
+		v += "-dirty"
+	}
+	return v
+}
 
 // Exit statuses.
 const (
@@ -35,6 +67,7 @@ Usage:
   newsbot scrape --once [--json]        print the latest items of each edition
   newsbot export                        write subscriptions and settings as JSON to stdout
   newsbot import FILE                   restore subscriptions and settings from an export
+  newsbot healthcheck                   exit 0 when the bot on this host answers /healthz
   newsbot version                       print the version
   newsbot help                          print this help
 
@@ -60,12 +93,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		printUsage(stdout)
 		return exitOK
 	case "version", "--version":
-		fmt.Fprintf(stdout, "newsbot %s\n", Version)
+		fmt.Fprintf(stdout, "newsbot %s\n", version())
 		return exitOK
-	case "run", "inspect", "scrape", "export", "import":
+	case "run", "inspect", "scrape", "export", "import", "healthcheck":
 	default:
 		fmt.Fprintf(stderr, "newsbot: unknown command %q; see newsbot help\n", cmd)
 		return exitUsage
+	}
+	if wantsHelp(args) {
+		fmt.Fprintf(stdout, "Usage:\n  %s\n\nSee newsbot help for the environment variables.\n", commandUsage[cmd])
+		return exitOK
 	}
 
 	cfg, err := config.Load(getenv)
@@ -89,6 +126,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runExport(ctx, cfg, log, args, stdout)
 	case "import":
 		err = runImport(ctx, cfg, log, args, stdout)
+	case "healthcheck":
+		err = runHealthcheck(ctx, cfg, args, stdout)
 	}
 	var ue usageError
 	switch {
@@ -101,6 +140,29 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Error("newsbot stopped with an error.", "err", err)
 		return exitFailed
 	}
+}
+
+// commandUsage is the synopsis `newsbot <command> --help` prints.
+var commandUsage = map[string]string{
+	"run":         "newsbot [run]                 run the bot (configured by environment variables)",
+	"inspect":     "newsbot inspect URL|FILE [--edition uk|ru|en]",
+	"scrape":      "newsbot scrape --once [--json]",
+	"export":      "newsbot export > backup.json",
+	"import":      "newsbot import FILE",
+	"healthcheck": "newsbot healthcheck           exit 0 when the bot on this host answers /healthz",
+}
+
+// wantsHelp reports whether a subcommand's arguments ask for its usage.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
 }
 
 type usageError struct{ msg string }

@@ -87,7 +87,7 @@ func newWorld(t *testing.T, redisURL string) *world {
 		"REDIS_URL":          redisURL,
 		"DATA_DIR":           t.TempDir(),
 		"POLL_INTERVAL":      "1s",
-		"HTTP_ADDR":          "",
+		"HTTP_ADDR":          "off",
 		"LOG_LEVEL":          "debug",
 	}}
 }

@@ -170,13 +170,19 @@ func httpServer(addr string, h *health, st pinger, m *metrics.Metrics, hookPath 
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 }
 
-// serveHTTP listens on addr and serves until ctx ends. A port already in
-// use is an error at start, not a silent failure.
-func serveHTTP(ctx context.Context, srv *http.Server, log *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", srv.Addr)
+// listenHTTP binds HTTP_ADDR. It runs first at start, before any network
+// call, so an address that is invalid or already in use stops the bot at
+// once with a usage error (exit 2).
+func listenHTTP(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("app: HTTP_ADDR %s: %w", srv.Addr, err)
+		return nil, usageError{fmt.Sprintf("config: HTTP_ADDR: unable to listen on %q: %v", addr, err)}
 	}
+	return ln, nil
+}
+
+// serveHTTP serves srv on ln until the returned stop is called.
+func serveHTTP(ctx context.Context, ln net.Listener, srv *http.Server, log *slog.Logger) (stop func()) {
 	log.Info("Serving health, readiness and metrics.", "addr", ln.Addr().String())
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -187,5 +193,5 @@ func serveHTTP(ctx context.Context, srv *http.Server, log *slog.Logger) (stop fu
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
-	}, nil
+	}
 }

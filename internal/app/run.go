@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -117,10 +118,19 @@ func newSource(cfg config.Config, log *slog.Logger, hooks upravda.Hooks) (*uprav
 // SHUTDOWN_TIMEOUT: updates and polls stop, in-flight sends finish or go
 // back to the queue, the embedded store is saved.
 func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	log.Info("newsbot is starting.", "version", Version, "editions", cfg.Editions, "poll_interval", cfg.PollInterval)
 	if cfg.WebhookURL != "" && cfg.HTTPAddr == "" {
 		return usageError{"config: TELEGRAM_WEBHOOK_URL needs HTTP_ADDR to receive updates"}
 	}
+	var ln net.Listener
+	if cfg.HTTPAddr != "" {
+		l, err := listenHTTP(cfg.HTTPAddr)
+		if err != nil {
+			return err
+		}
+		ln = l
+		defer ln.Close() // a no-op once the server has shut down
+	}
+	log.Info("newsbot is starting.", "version", version(), "editions", cfg.Editions, "poll_interval", cfg.PollInterval)
 	m := metrics.New()
 	h := &health{started: time.Now(), interval: cfg.PollInterval, now: time.Now}
 
@@ -212,12 +222,8 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	} else if err := client.DeleteWebhook(ctx); err != nil {
 		log.Warn("Unable to delete a webhook before long polling.", "err", err)
 	}
-	if cfg.HTTPAddr != "" {
-		stopHTTP, err := serveHTTP(ctx, httpServer(cfg.HTTPAddr, h, st, m, hookPath, hook), log)
-		if err != nil {
-			return err
-		}
-		defer stopHTTP()
+	if ln != nil {
+		defer serveHTTP(ctx, ln, httpServer(cfg.HTTPAddr, h, st, m, hookPath, hook), log)()
 	}
 	go sampleGauges(ctx, st, engine, m, log)
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -88,7 +89,7 @@ var Vars = []Var{
 	{"PAID_RATE", "1000", "Messages per second when PAID_BROADCAST is on (at most 1000)."},
 	{"STRIKE_LIMIT", strconv.Itoa(DefaultStrikeLimit), "403 answers in a row before a chat is marked inactive."},
 	{"ADMIN_CHAT_IDS", "", "Comma-separated chat IDs allowed to use admin commands and receive alerts."},
-	{"HTTP_ADDR", DefaultHTTPAddr, "Address of the health, metrics and webhook endpoint; empty disables it."},
+	{"HTTP_ADDR", DefaultHTTPAddr, "Address (host:port or :port) of the health, metrics and webhook endpoint; off disables it."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
 	{"SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String(), "How long a graceful shutdown may take."},
@@ -118,7 +119,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PaidRate:        l.rate("PAID_RATE", maxPaidRate, maxPaidRate),
 		StrikeLimit:     l.integer("STRIKE_LIMIT", DefaultStrikeLimit, 1, 100),
 		AdminChatIDs:    l.chatIDs("ADMIN_CHAT_IDS"),
-		HTTPAddr:        l.str("HTTP_ADDR", DefaultHTTPAddr),
+		HTTPAddr:        l.listenAddr("HTTP_ADDR", DefaultHTTPAddr),
 		LogLevel:        l.level("LOG_LEVEL"),
 		LogFormat:       l.oneOf("LOG_FORMAT", "text", "text", "json"),
 		ShutdownTimeout: l.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.Second),
@@ -168,6 +169,30 @@ func (l *loader) str(name, def string) string {
 	v := strings.TrimSpace(l.getenv(name))
 	if v == "" {
 		return def
+	}
+	return v
+}
+
+// listenAddr reads a TCP listen address, host:port or :port; "off" or a
+// set-but-empty value is not distinguishable from unset, so an empty value
+// keeps the default and "off" disables the endpoint.
+func (l *loader) listenAddr(name, def string) string {
+	v := l.str(name, def)
+	if v == "off" || v == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		l.fail(name, "must be host:port or :port, like :8080 (%q)", v)
+		return ""
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		l.fail(name, "has a bad port %q (0-65535)", port)
+		return ""
+	}
+	if strings.ContainsAny(host, " /") {
+		l.fail(name, "has a bad host %q", host)
+		return ""
 	}
 	return v
 }

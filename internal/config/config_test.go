@@ -126,6 +126,10 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"LOG_FORMAT", "xml"},
 		{"SHUTDOWN_TIMEOUT", "1ms"},
 		{"STATE_SAVE_INTERVAL", "0"},
+		{"HTTP_ADDR", "8080"},
+		{"HTTP_ADDR", ":http-alt"},
+		{"HTTP_ADDR", ":70000"},
+		{"HTTP_ADDR", "local host:80"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -175,5 +179,90 @@ func TestVarsDocumented(t *testing.T) {
 		if !read[k] {
 			t.Errorf("%s is in Vars but never read", k)
 		}
+	}
+}
+
+// envFileVars reads NAME=value lines of an env file, skipping comments.
+func envFileVars(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Errorf("%s: line %q is not NAME=value", path, line)
+			continue
+		}
+		if _, dup := vars[name]; dup {
+			t.Errorf("%s: %s is listed twice", path, name)
+		}
+		vars[name] = value
+	}
+	return vars
+}
+
+// .env.example lists every variable of Vars with its default, and nothing
+// else.
+func TestEnvExampleMatchesVars(t *testing.T) {
+	listed := envFileVars(t, filepath.Join("..", "..", ".env.example"))
+	for _, v := range Vars {
+		value, ok := listed[v.Name]
+		if !ok {
+			t.Errorf(".env.example does not list %s", v.Name)
+			continue
+		}
+		if !sameDefault(v.Default, value) {
+			t.Errorf(".env.example sets %s=%q; its default is %q", v.Name, value, v.Default)
+		}
+		delete(listed, v.Name)
+	}
+	for name := range listed {
+		t.Errorf(".env.example lists %s, which newsbot does not read", name)
+	}
+}
+
+// sameDefault compares a default with the value written in a document:
+// durations may be written in any form time.ParseDuration reads.
+func sameDefault(def, written string) bool {
+	if def == written {
+		return true
+	}
+	d1, err1 := time.ParseDuration(def)
+	d2, err2 := time.ParseDuration(written)
+	return err1 == nil && err2 == nil && d1 == d2
+}
+
+// README's configuration table names every variable of Vars, and nothing
+// else.
+func TestReadmeTableMatchesVars(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(line, "| `"), "`")
+		if name == strings.ToUpper(name) && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789") == "" {
+			listed[name] = true
+		}
+	}
+	for _, v := range Vars {
+		if !listed[v.Name] {
+			t.Errorf("README's configuration table does not list %s", v.Name)
+		}
+		delete(listed, v.Name)
+	}
+	for name := range listed {
+		t.Errorf("README's configuration table lists %s, which newsbot does not read", name)
 	}
 }
