@@ -12,6 +12,7 @@ import (
 	"newsbot/internal/config"
 	"newsbot/internal/delivery"
 	"newsbot/internal/i18n"
+	"newsbot/internal/integrity"
 	"newsbot/internal/news"
 	"newsbot/internal/source/upravda"
 	"newsbot/internal/store"
@@ -95,15 +96,30 @@ func (a *adminService) driftAlert(ctx context.Context, tg *telegram.Client, log 
 	if d.Err != nil {
 		errText = d.Err.Error()
 	}
+	a.alert(ctx, tg, log, func(lang news.Lang) string {
+		return a.cat.T(lang, "admin.drift",
+			"edition", string(d.Edition), "layer", html.EscapeString(d.Layer),
+			"failures", strconv.Itoa(d.Failures), "error", html.EscapeString(errText))
+	})
+}
+
+// lossAlert tells every admin that the store lost data (the guard has
+// logged it already).
+func (a *adminService) lossAlert(ctx context.Context, tg *telegram.Client, log *slog.Logger, l integrity.Loss) {
+	a.alert(ctx, tg, log, func(lang news.Lang) string {
+		return a.cat.T(lang, "admin.dataloss", "reason", html.EscapeString(l.Reason))
+	})
+}
+
+// alert sends every admin a message rendered in the admin's language.
+func (a *adminService) alert(ctx context.Context, tg *telegram.Client, log *slog.Logger, render func(news.Lang) string) {
 	for _, id := range a.cfg.AdminChatIDs {
 		lang := news.English
 		if c, err := a.store.Chat(ctx, id); err == nil && c.Lang.Valid() {
 			lang = c.Lang
 		}
-		text := a.cat.T(lang, "admin.drift",
-			"edition", string(d.Edition), "layer", html.EscapeString(d.Layer),
-			"failures", strconv.Itoa(d.Failures), "error", html.EscapeString(errText))
-		if _, err := tg.Send(ctx, telegram.Message{ChatID: id, Text: text, ParseMode: "HTML", DisablePreview: true}); err != nil {
+		msg := telegram.Message{ChatID: id, Text: render(lang), ParseMode: "HTML", DisablePreview: true}
+		if _, err := tg.Send(ctx, msg); err != nil {
 			log.Warn("Unable to alert an admin.", "chat_id", id, "err", err)
 		}
 	}

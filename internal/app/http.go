@@ -18,17 +18,24 @@ import (
 	"newsbot/internal/metrics"
 )
 
-// health tracks what /readyz reports on: the last successful poll and the
-// last answer from the Bot API.
+// lossNotReadyFor is how long /readyz fails after the store was found to
+// have lost data: long enough for a deploy gate or a probe-based alert to
+// see it, short enough not to keep a webhook replica out of service.
+const lossNotReadyFor = 10 * time.Minute
+
+// health tracks what /readyz reports on: the last successful poll, the
+// last answer from the Bot API and the last detected loss of store data.
 type health struct {
 	started  time.Time
 	interval time.Duration // poll interval
 	lastPoll atomic.Int64  // unix nanoseconds
 	lastAPI  atomic.Int64
+	lastLoss atomic.Int64
 	now      func() time.Time
 }
 
 func (h *health) polled()      { h.lastPoll.Store(h.now().UnixNano()) }
+func (h *health) storeLost()   { h.lastLoss.Store(h.now().UnixNano()) }
 func (h *health) apiAnswered() { h.lastAPI.Store(h.now().UnixNano()) }
 func (h *health) since(v int64) time.Duration {
 	if v == 0 {
@@ -59,6 +66,11 @@ func (h *health) readiness(ctx context.Context, st pinger) (map[string]string, b
 		checks["poll"], ok = fmt.Sprintf("no successful poll for %s", age.Round(time.Second)), false
 	} else {
 		checks["poll"] = "ok"
+	}
+	if lost := h.lastLoss.Load(); lost != 0 && h.since(lost) < lossNotReadyFor {
+		checks["store_data"], ok = fmt.Sprintf("the store lost data %s ago; see the log and docs/operations.md", h.since(lost).Round(time.Second)), false
+	} else {
+		checks["store_data"] = "ok"
 	}
 	if age := h.since(h.lastAPI.Load()); age > 2*time.Minute {
 		checks["telegram"], ok = fmt.Sprintf("no answer from the Bot API for %s", age.Round(time.Second)), false

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"newsbot/internal/config"
 	"newsbot/internal/delivery"
 	"newsbot/internal/i18n"
+	"newsbot/internal/integrity"
 	"newsbot/internal/metrics"
 	"newsbot/internal/news"
 	"newsbot/internal/poller"
@@ -190,8 +192,16 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	guard := integrity.New(st, integrity.Config{
+		Path: filepath.Join(cfg.DataDir, "store-identity.json"), Logger: log,
+		OnLoss: func(ctx context.Context, l integrity.Loss) {
+			m.StoreDataLoss.Inc()
+			h.storeLost()
+			admin.lossAlert(ctx, client, log, l)
+		},
+	})
 	pl := poller.New(src, st, engine, poller.Config{
-		Editions: cfg.Editions, Interval: cfg.PollInterval, Logger: log,
+		Editions: cfg.Editions, Interval: cfg.PollInterval, Logger: log, Guard: guard,
 		OnPoll: func(ed news.Lang, announced int, err error) {
 			if err != nil {
 				m.PollErrors.WithLabelValues(string(ed)).Inc()

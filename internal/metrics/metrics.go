@@ -29,6 +29,7 @@ type Metrics struct {
 	QueueDepth         *prometheus.GaugeVec // priority
 	Subscribers        *prometheus.GaugeVec // state: active, inactive
 	RedisErrors        prometheus.Counter
+	StoreDataLoss      prometheus.Counter     // detected losses of the store's data
 	Updates            *prometheus.CounterVec // kind: message, callback_query, my_chat_member
 }
 
@@ -57,6 +58,9 @@ func New() *Metrics {
 		Help: "Bot API send attempts by result: ok, flood (429), blocked (403), bad_request (400), server (5xx), network, …"}, []string{"result"})
 	m.SendLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "newsbot", Name: "send_duration_seconds",
 		Help: "Time of one Bot API send.", Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10}})
+	m.StoreDataLoss = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "newsbot", Name: "store_data_loss_total",
+		Help: "Times the store was found emptied, replaced or restored from an older copy."})
+	f(m.StoreDataLoss)
 	m.DeliveryLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "newsbot", Name: "delivery_latency_seconds",
 		Help: "Time from an article's publication to its delivery to a reader.", Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600}})
 	m.DeadLetters = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "newsbot", Name: "dead_letters_total",

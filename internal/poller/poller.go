@@ -40,6 +40,17 @@ type Announcer interface {
 	Announce(ctx context.Context, a *news.Article) (int, error)
 }
 
+// Guard notices a store that lost data and holds back the stories it
+// would otherwise announce again; *integrity.Guard implements it.
+type Guard interface {
+	// Check runs before each round; an error skips the round.
+	Check(ctx context.Context) error
+	// Hold reports that a story must be stored and marked seen, not announced.
+	Hold(ed news.Lang, id int64) bool
+	// Announced records an announcement.
+	Announced(ctx context.Context, ed news.Lang, id int64) error
+}
+
 // Config holds the poller's settings.
 type Config struct {
 	Editions []news.Lang
@@ -53,6 +64,9 @@ type Config struct {
 	Now           func() time.Time
 	// OnPoll, when set, is called after each edition's poll.
 	OnPoll func(ed news.Lang, announced int, err error)
+	// Guard, when set, is checked before each round and before each
+	// announcement.
+	Guard Guard
 }
 
 // Poller runs the polling loop.
@@ -105,6 +119,19 @@ func (p *Poller) Run(ctx context.Context) error {
 
 // PollAll polls each edition once, concurrently.
 func (p *Poller) PollAll(ctx context.Context) {
+	if g := p.cfg.Guard; g != nil {
+		if err := g.Check(ctx); err != nil {
+			if ctx.Err() == nil {
+				p.log.Error("Unable to check the store; skipping this poll.", "err", err)
+			}
+			for _, ed := range p.cfg.Editions {
+				if p.cfg.OnPoll != nil {
+					p.cfg.OnPoll(ed, 0, err)
+				}
+			}
+			return
+		}
+	}
 	var wg sync.WaitGroup
 	for _, ed := range p.cfg.Editions {
 		wg.Add(1)
@@ -164,12 +191,13 @@ func (p *Poller) Poll(ctx context.Context, ed news.Lang) (int, error) {
 			return announced, fmt.Errorf("poller: %w", err)
 		}
 		if initialized {
-			n, err := p.ann.Announce(ctx, a)
+			ok, err := p.announce(ctx, a)
 			if err != nil {
-				return announced, fmt.Errorf("poller: unable to announce article %d: %w", id, err)
+				return announced, err
 			}
-			announced++
-			p.log.Info("A new article was announced.", "edition", ed, "article_id", id, "recipients", n, "important", a.Important, "tags", len(a.Tags))
+			if ok {
+				announced++
+			}
 		}
 		if _, err := p.store.MarkSeen(ctx, ed, []int64{id}); err != nil {
 			return announced, fmt.Errorf("poller: %w", err)
@@ -186,6 +214,26 @@ func (p *Poller) Poll(ctx context.Context, ed news.Lang) (int, error) {
 		p.log.Warn("Unable to record the poll time.", "edition", ed, "err", err)
 	}
 	return announced, nil
+}
+
+// announce hands a stored article to delivery, unless the guard holds it
+// back; it reports whether the article was announced.
+func (p *Poller) announce(ctx context.Context, a *news.Article) (bool, error) {
+	if g := p.cfg.Guard; g != nil && g.Hold(a.Edition, a.ID) {
+		p.log.Warn("Not announcing a story again after the store lost data.", "edition", a.Edition, "article_id", a.ID)
+		return false, nil
+	}
+	n, err := p.ann.Announce(ctx, a)
+	if err != nil {
+		return false, fmt.Errorf("poller: unable to announce article %d: %w", a.ID, err)
+	}
+	p.log.Info("A new article was announced.", "edition", a.Edition, "article_id", a.ID, "recipients", n, "important", a.Important, "tags", len(a.Tags))
+	if g := p.cfg.Guard; g != nil {
+		if err := g.Announced(ctx, a.Edition, a.ID); err != nil {
+			p.log.Warn("Unable to record an announcement for the store check.", "edition", a.Edition, "article_id", a.ID, "err", err)
+		}
+	}
+	return true, nil
 }
 
 // fetchAll reads the pages of the fresh articles with bounded concurrency.

@@ -206,3 +206,62 @@ func TestFirstPollWithFailingPage(t *testing.T) {
 		t.Errorf("init=%v announced=%v", st.init, ids(ann.got))
 	}
 }
+
+type fakeGuard struct {
+	checkErr  error
+	checks    int
+	hold      map[int64]bool
+	announced []int64
+}
+
+func (g *fakeGuard) Check(ctx context.Context) error { g.checks++; return g.checkErr }
+func (g *fakeGuard) Hold(ed news.Lang, id int64) bool { return g.hold[id] }
+func (g *fakeGuard) Announced(ctx context.Context, ed news.Lang, id int64) error {
+	g.announced = append(g.announced, id)
+	return nil
+}
+
+// A story the guard holds back is stored and marked seen, not announced;
+// the others are announced and reported to the guard.
+func TestGuardHoldsBackStories(t *testing.T) {
+	src, st, ann, p := setup()
+	g := &fakeGuard{hold: map[int64]bool{4: true}}
+	p.cfg.Guard = g
+	ctx := context.Background()
+	p.PollAll(ctx)
+	src.items = append([]news.ListItem{item(5), item(4)}, src.items...)
+	p.PollAll(ctx)
+	if diff := cmp.Diff([]int64{5}, ids(ann.got)); diff != "" {
+		t.Errorf("announced (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int64{5}, g.announced); diff != "" {
+		t.Errorf("reported to the guard (-want +got):\n%s", diff)
+	}
+	if !st.seen[4] || st.saved[4] == nil {
+		t.Errorf("the held story: seen=%v saved=%v, want both", st.seen[4], st.saved[4] != nil)
+	}
+	if g.checks != 2 {
+		t.Errorf("the guard was checked %d times in 2 rounds", g.checks)
+	}
+}
+
+// When the guard cannot check the store, the round is skipped and
+// reported as failed.
+func TestGuardCheckFailureSkipsTheRound(t *testing.T) {
+	src, _, ann, p := setup()
+	g := &fakeGuard{}
+	p.cfg.Guard = g
+	var polls []error
+	p.cfg.OnPoll = func(ed news.Lang, n int, err error) { polls = append(polls, err) }
+	ctx := context.Background()
+	p.PollAll(ctx)
+	src.items = append([]news.ListItem{item(5)}, src.items...)
+	g.checkErr = errors.New("redis: connection refused")
+	p.PollAll(ctx)
+	if len(ann.got) != 0 || len(src.fetched) != 3 {
+		t.Errorf("a round ran without a store check: announced %v, fetched %v", ids(ann.got), src.fetched)
+	}
+	if len(polls) != 2 || polls[0] != nil || !errors.Is(polls[1], g.checkErr) {
+		t.Errorf("OnPoll errors = %v, want [nil, the check's error]", polls)
+	}
+}

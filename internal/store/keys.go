@@ -48,6 +48,10 @@ const (
 	keyUpdate = "tg:update:"
 	// keyMeta: hash name → value (last poll time per edition and the like).
 	keyMeta = "meta"
+	// keyIdentity: hash with "id" (a random identity given to the store at
+	// its first start) and "counter" (bumped on every poll and
+	// announcement); see EnsureIdentity.
+	keyIdentity = "identity"
 )
 
 // keys builds full key names with the store's prefix.
@@ -91,3 +95,4 @@ func (k keys) tagNames(ed news.Lang) string   { return k.prefix + keyTags + stri
 func (k keys) updateOffset() string { return k.prefix + keyUpdateOffset }
 func (k keys) update(id int) string { return k.prefix + keyUpdate + strconv.Itoa(id) }
 func (k keys) meta() string         { return k.prefix + keyMeta }
+func (k keys) identity() string     { return k.prefix + keyIdentity }
