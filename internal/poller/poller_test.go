@@ -214,7 +214,7 @@ type fakeGuard struct {
 	announced []int64
 }
 
-func (g *fakeGuard) Check(ctx context.Context) error { g.checks++; return g.checkErr }
+func (g *fakeGuard) Check(ctx context.Context) error  { g.checks++; return g.checkErr }
 func (g *fakeGuard) Hold(ed news.Lang, id int64) bool { return g.hold[id] }
 func (g *fakeGuard) Announced(ctx context.Context, ed news.Lang, id int64) error {
 	g.announced = append(g.announced, id)
