@@ -52,6 +52,10 @@ const (
 	// its first start) and "counter" (bumped on every poll and
 	// announcement); see EnsureIdentity.
 	keyIdentity = "identity"
+	// keyLease + "{{role}}": string "holder token", the role's lease, with
+	// a TTL; keyLease + "{{role}}:fence": the role's fencing counter. The
+	// role in braces is the keys' hash tag: both live in one Cluster slot.
+	keyLease = "lease:"
 )
 
 // keys builds full key names with the store's prefix.
@@ -96,3 +100,7 @@ func (k keys) updateOffset() string { return k.prefix + keyUpdateOffset }
 func (k keys) update(id int) string { return k.prefix + keyUpdate + strconv.Itoa(id) }
 func (k keys) meta() string         { return k.prefix + keyMeta }
 func (k keys) identity() string     { return k.prefix + keyIdentity }
+func (k keys) lease(role string) string {
+	return k.prefix + keyLease + "{" + role + "}"
+}
+func (k keys) leaseFence(role string) string { return k.lease(role) + ":fence" }
