@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"newsbot/internal/telegram"
 )
 
 func (b *Bot) cmdStats(ctx context.Context, r *request) error {
@@ -36,12 +36,12 @@ func (b *Bot) cmdBroadcast(ctx context.Context, r *request, text string) error {
 	b.mu.Lock()
 	b.pending[r.chatID] = text
 	b.mu.Unlock()
-	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(b.cat.T(r.lang, "button.confirm"), "bc:yes"),
-		tgbotapi.NewInlineKeyboardButtonData(b.cat.T(r.lang, "button.cancel"), "bc:no"),
-	))
+	kb := telegram.NewInlineKeyboard([]telegram.InlineButton{
+		telegram.CallbackButton(b.cat.T(r.lang, "button.confirm"), "bc:yes"),
+		telegram.CallbackButton(b.cat.T(r.lang, "button.cancel"), "bc:no"),
+	})
 	msg := b.cat.T(r.lang, "admin.broadcast_confirm", "count", strconv.Itoa(n), "text", fitEscaped(text, 3000))
-	return b.reply(ctx, r.chatID, msg, &kb)
+	return b.reply(ctx, r.chatID, msg, kb)
 }
 
 func (b *Bot) confirmBroadcast(ctx context.Context, r *request, yes bool, messageID int) error {

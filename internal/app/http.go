@@ -13,9 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"newsbot/internal/metrics"
+	"newsbot/internal/telegram"
 )
 
 // health tracks what /readyz reports on: the last successful poll and the
@@ -70,7 +69,7 @@ func (h *health) readiness(ctx context.Context, st pinger) (map[string]string, b
 
 // updateHandler is what the webhook needs from the bot and the store.
 type updateHandler interface {
-	HandleUpdate(ctx context.Context, u tgbotapi.Update)
+	HandleUpdate(ctx context.Context, u telegram.Update)
 }
 
 type updateDeduper interface {
@@ -107,8 +106,8 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "bad request", http.StatusBadRequest)
 		return
 	}
-	var u tgbotapi.Update
-	if err := json.Unmarshal(body, &u); err != nil {
+	u, err := telegram.DecodeUpdate(body)
+	if err != nil {
 		w.log.Warn("A webhook call carried no valid update; ignored.", "err", err)
 		rw.WriteHeader(http.StatusOK) // a retry would not make it valid
 		return
@@ -130,7 +129,7 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rw.WriteHeader(http.StatusOK)
 }
 
-func countUpdate(m *metrics.Metrics, u tgbotapi.Update) {
+func countUpdate(m *metrics.Metrics, u telegram.Update) {
 	if m == nil {
 		return
 	}

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"newsbot/internal/telegram"
@@ -162,10 +161,10 @@ func TestAPIURLWithPathAndPercent(t *testing.T) {
 func TestSend(t *testing.T) {
 	s, c := setup(t, telegramtest.Options{})
 	ctx := context.Background()
-	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonURL("Читати", "https://www.pravda.com.ua/news/1/"),
-		tgbotapi.NewInlineKeyboardButtonData("🔕", "mute:1"),
-	))
+	kb := telegram.NewInlineKeyboard([]telegram.InlineButton{
+		telegram.URLButton("Читати", "https://www.pravda.com.ua/news/1/"),
+		telegram.CallbackButton("🔕", "mute:1"),
+	})
 	tests := []struct {
 		name       string
 		msg        telegram.Message
@@ -174,7 +173,7 @@ func TestSend(t *testing.T) {
 		{"plain", telegram.Message{ChatID: 11, Text: "Новина"},
 			map[string]any{"chat_id": int64(11), "text": "Новина"}},
 		{"everything", telegram.Message{ChatID: 11, Text: "<b>Новина</b>", ParseMode: "HTML", Silent: true, DisablePreview: true,
-			ReplyMarkup: &kb, PaidBroadcast: true, ThreadID: 4},
+			ReplyMarkup: kb, PaidBroadcast: true, ThreadID: 4},
 			map[string]any{"chat_id": int64(11), "text": "<b>Новина</b>", "parse_mode": "HTML", "disable_notification": true,
 				"link_preview_options": map[string]any{"is_disabled": true}, "allow_paid_broadcast": true, "message_thread_id": int64(4),
 				"reply_markup": map[string]any{"inline_keyboard": []any{[]any{
@@ -225,8 +224,8 @@ func TestSendPhotoEditAnswerCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✓ uk", "lang:uk")))
-	if err := c.EditText(ctx, 21, msgID, "<i>Мова</i>", "HTML", &kb); err != nil {
+	kb := telegram.NewInlineKeyboard([]telegram.InlineButton{telegram.CallbackButton("✓ uk", "lang:uk")})
+	if err := c.EditText(ctx, 21, msgID, "<i>Мова</i>", "HTML", kb); err != nil {
 		t.Fatalf("EditText: %v", err)
 	}
 	edit := s.SentTo(21)[2]
@@ -234,7 +233,7 @@ func TestSendPhotoEditAnswerCommands(t *testing.T) {
 		string(edit.ReplyMarkup) != `{"inline_keyboard":[[{"text":"✓ uk","callback_data":"lang:uk"}]]}` {
 		t.Errorf("edit Sent = %+v", edit)
 	}
-	err = c.EditText(ctx, 21, msgID, "<i>Мова</i>", "HTML", &kb)
+	err = c.EditText(ctx, 21, msgID, "<i>Мова</i>", "HTML", kb)
 	if e := asError(t, err); e.Kind != telegram.NotModified {
 		t.Errorf("repeated edit: %v, want NotModified", err)
 	}
@@ -330,7 +329,7 @@ func TestGetUpdates(t *testing.T) {
 	}
 
 	// Confirming with offset, then a long poll that an injection ends.
-	done := make(chan []tgbotapi.Update, 1)
+	done := make(chan []telegram.Update, 1)
 	errs := make(chan error, 1)
 	go func() {
 		ups, err := c.GetUpdates(ctx, ups[1].UpdateID+1, 20*time.Second, nil)

@@ -1,7 +1,6 @@
 package telegramtest_test
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"newsbot/internal/telegram/telegramtest"
@@ -219,23 +217,6 @@ func TestPaidBroadcastRate(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int64{3, 4, 5}, paidChats); diff != "" {
 		t.Errorf("paid sends (-want +got):\n%s", diff)
-	}
-}
-
-func TestFloodSeenByTheRealClient(t *testing.T) {
-	clk := newClock()
-	s := newServer(t, telegramtest.Options{ChatInterval: time.Second, Now: clk.Now})
-	bot, err := tgbotapi.NewBotAPIWithClient(s.Token(), s.URL()+"/bot%s/%s", http.DefaultClient)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bot.Send(tgbotapi.NewMessage(1, "a")); err != nil {
-		t.Fatal(err)
-	}
-	_, err = bot.Send(tgbotapi.NewMessage(1, "b"))
-	var apiErr *tgbotapi.Error
-	if !errors.As(err, &apiErr) || apiErr.Code != 429 || apiErr.RetryAfter != 1 {
-		t.Fatalf("second send: %#v, want a 429 with retry_after 1", err)
 	}
 }
 

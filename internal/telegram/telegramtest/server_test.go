@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"newsbot/internal/telegram/telegramtest"
@@ -70,7 +69,7 @@ func call(t *testing.T, s *telegramtest.Server, method string, params map[string
 	return post(t, s.URL()+"/bot"+s.Token()+"/"+method, "application/json", bytes.NewReader(body))
 }
 
-// callForm posts params form-encoded, as tgbotapi does.
+// callForm posts params form-encoded, as the client library does.
 func callForm(t *testing.T, s *telegramtest.Server, method string, params url.Values) (int, envelope) {
 	t.Helper()
 	return post(t, s.URL()+"/bot"+s.Token()+"/"+method, "application/x-www-form-urlencoded", strings.NewReader(params.Encode()))
@@ -103,53 +102,17 @@ func send(t *testing.T, s *telegramtest.Server, chatID int64, text string) (int,
 	return call(t, s, "sendMessage", map[string]any{"chat_id": chatID, "text": text})
 }
 
-func sendOK(t *testing.T, s *telegramtest.Server, chatID int64, text string) tgbotapi.Message {
+func sendOK(t *testing.T, s *telegramtest.Server, chatID int64, text string) message {
 	t.Helper()
 	code, env := send(t, s, chatID, text)
 	if code != http.StatusOK {
 		t.Fatalf("sendMessage to %d: %d %s", chatID, code, env.Description)
 	}
-	var m tgbotapi.Message
+	var m message
 	if err := json.Unmarshal(env.Result, &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
-}
-
-func TestGetMeWithTheRealClient(t *testing.T) {
-	s := newServer(t, telegramtest.Options{Token: "42:secret", BotUserName: "my_bot"})
-	bot, err := tgbotapi.NewBotAPIWithClient("42:secret", s.URL()+"/bot%s/%s", http.DefaultClient)
-	if err != nil {
-		t.Fatalf("NewBotAPIWithClient: %v", err)
-	}
-	want := tgbotapi.User{ID: 42, IsBot: true, FirstName: "Newsbot Test", UserName: "my_bot", CanJoinGroups: true}
-	if diff := cmp.Diff(want, bot.Self); diff != "" {
-		t.Errorf("Self (-want +got):\n%s", diff)
-	}
-
-	// tgbotapi's own send path (form-encoded) works too.
-	m, err := bot.Send(tgbotapi.NewMessage(7, "hello"))
-	if err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	if m.MessageID != 1 || m.Chat.ID != 7 || m.Text != "hello" {
-		t.Errorf("Send result = id %d chat %d text %q, want 1, 7, hello", m.MessageID, m.Chat.ID, m.Text)
-	}
-
-	// An uploaded photo comes as multipart/form-data.
-	photo := tgbotapi.NewPhoto(7, tgbotapi.FileBytes{Name: "front.jpg", Bytes: []byte("\xff\xd8\xff")})
-	photo.Caption = "Фото дня"
-	m, err = bot.Send(photo)
-	if err != nil {
-		t.Fatalf("Send(photo): %v", err)
-	}
-	if len(m.Photo) == 0 || m.Caption != "Фото дня" {
-		t.Errorf("photo result = %+v, want sizes and the caption", m)
-	}
-	sent := s.SentTo(7)
-	if len(sent) != 2 || sent[1].Method != "sendPhoto" || sent[1].Params["photo"] != "attach://front.jpg" || sent[1].Text != "Фото дня" {
-		t.Errorf("SentTo(7) = %+v, want the uploaded photo", sent)
-	}
 }
 
 func TestWrongTokenIsUnauthorized(t *testing.T) {
@@ -520,7 +483,7 @@ func TestGetChatMember(t *testing.T) {
 		code, env := call(t, s, "getChatMember", map[string]any{"chat_id": tt.chat, "user_id": tt.user})
 		got := env.Description
 		if code == 200 {
-			var m tgbotapi.ChatMember
+			var m chatMember
 			if err := json.Unmarshal(env.Result, &m); err != nil {
 				t.Fatal(err)
 			}

@@ -11,27 +11,26 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"newsbot/internal/telegram/telegramtest"
 )
 
 // poll calls getUpdates and decodes the updates.
-func poll(t *testing.T, s *telegramtest.Server, params map[string]any) (int, string, []tgbotapi.Update) {
+func poll(t *testing.T, s *telegramtest.Server, params map[string]any) (int, string, []update) {
 	t.Helper()
 	code, env := call(t, s, "getUpdates", params)
 	if code != 200 {
 		return code, env.Description, nil
 	}
-	var ups []tgbotapi.Update
+	var ups []update
 	if err := json.Unmarshal(env.Result, &ups); err != nil {
 		t.Fatalf("getUpdates result: %v", err)
 	}
 	return code, "", ups
 }
 
-func updateIDs(ups []tgbotapi.Update) []int {
+func updateIDs(ups []update) []int {
 	ids := []int{}
 	for _, u := range ups {
 		ids = append(ids, u.UpdateID)
@@ -151,7 +150,7 @@ func TestAllowedUpdates(t *testing.T) {
 func TestLongPollReturnsWhenAnUpdateArrives(t *testing.T) {
 	s := newServer(t, telegramtest.Options{})
 	type result struct {
-		ups     []tgbotapi.Update
+		ups     []update
 		elapsed time.Duration
 	}
 	done := make(chan result, 1)
@@ -309,7 +308,7 @@ type hook struct {
 	mu      sync.Mutex
 	fail    int // answer 500 to this many posts first
 	secrets []string
-	updates []tgbotapi.Update
+	updates []update
 	reply   string // JSON answer (a method call), once
 	got     chan struct{}
 }
@@ -324,7 +323,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
-	var u tgbotapi.Update
+	var u update
 	if err := json.Unmarshal(body, &u); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -391,7 +390,7 @@ func TestWebhook(t *testing.T) {
 	}
 
 	code, env = call(t, s, "getWebhookInfo", nil)
-	var info tgbotapi.WebhookInfo
+	var info webhookInfo
 	if code != 200 || json.Unmarshal(env.Result, &info) != nil || info.URL != hs.URL+"/hook" || info.LastErrorDate == 0 {
 		t.Errorf("getWebhookInfo = %d %s, want the URL and the last error", code, env.Result)
 	}
