@@ -8,10 +8,9 @@ import (
 	"newsbot/internal/telegram"
 )
 
-func (b *Bot) cmdStats(ctx context.Context, r *request) error {
-	if !b.isAdmin(r.chatID) || b.admin == nil {
-		return b.replyKey(ctx, r.chatID, r.lang, "admin.only")
-	}
+// cmdStats and cmdBroadcast run only for admins (the command list marks
+// them admin-only).
+func (b *Bot) cmdStats(ctx context.Context, r *request, _ string) error {
 	text, err := b.admin.Stats(ctx, r.lang)
 	if err != nil {
 		return err
@@ -22,9 +21,6 @@ func (b *Bot) cmdStats(ctx context.Context, r *request) error {
 // cmdBroadcast asks for confirmation before an announcement goes to every
 // reader; the text waits in memory until the button is pressed.
 func (b *Bot) cmdBroadcast(ctx context.Context, r *request, text string) error {
-	if !b.isAdmin(r.chatID) || b.admin == nil {
-		return b.replyKey(ctx, r.chatID, r.lang, "admin.only")
-	}
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return b.replyKey(ctx, r.chatID, r.lang, "admin.broadcast_usage")

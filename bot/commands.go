@@ -109,9 +109,13 @@ func (b *Bot) onMessage(ctx context.Context, m *telegram.IncomingMessage) error 
 		b.replyKey(ctx, m.Chat.ID, langOfUser(m.From), "error.internal")
 		return err
 	}
-	cmd, arg := strings.ToLower(command), strings.TrimSpace(rawArg)
-	switch cmd {
-	case "start", "language", "subscribe", "unsubscribe", "breaking", "stop":
+	c, arg := commandsByName[strings.ToLower(command)], strings.TrimSpace(rawArg)
+	switch {
+	case c == nil:
+		return b.replyKey(ctx, r.chatID, r.lang, "unknown")
+	case c.admin && (!b.isAdmin(r.chatID) || b.admin == nil):
+		return b.replyKey(ctx, r.chatID, r.lang, "admin.only")
+	case c.changes:
 		if err := b.mayChange(ctx, r); err != nil {
 			if errors.Is(err, errNotAdmin) {
 				return b.replyKey(ctx, r.chatID, r.lang, "group.admin_only")
@@ -120,32 +124,7 @@ func (b *Bot) onMessage(ctx context.Context, m *telegram.IncomingMessage) error 
 			return err
 		}
 	}
-	switch cmd {
-	case "start":
-		err = b.cmdStart(ctx, r)
-	case "help":
-		err = b.cmdHelp(ctx, r)
-	case "language", "lang":
-		err = b.cmdLanguage(ctx, r, arg)
-	case "subscribe", "sub":
-		err = b.cmdSubscribe(ctx, r, arg)
-	case "unsubscribe", "unsub":
-		err = b.cmdUnsubscribe(ctx, r, arg)
-	case "mysubs":
-		err = b.cmdMySubs(ctx, r)
-	case "breaking":
-		err = b.cmdBreaking(ctx, r, arg)
-	case "latest":
-		err = b.cmdLatest(ctx, r, arg)
-	case "stop":
-		err = b.cmdStop(ctx, r)
-	case "stats":
-		err = b.cmdStats(ctx, r)
-	case "broadcast":
-		err = b.cmdBroadcast(ctx, r, rawArg)
-	default:
-		return b.replyKey(ctx, r.chatID, r.lang, "unknown")
-	}
+	err = c.run(b, ctx, r, arg)
 	if err != nil && ctx.Err() == nil {
 		b.replyKey(ctx, r.chatID, r.lang, "error.internal")
 	}
@@ -209,7 +188,7 @@ func userName(u *telegram.User) string {
 	return truncateWords(strings.TrimSpace(u.FirstName), 64)
 }
 
-func (b *Bot) cmdStart(ctx context.Context, r *request) error {
+func (b *Bot) cmdStart(ctx context.Context, r *request, _ string) error {
 	returning := r.known && (len(r.chat.Tags) > 0 || len(r.chat.Keywords) > 0 || r.chat.Breaking)
 	if _, err := b.update(ctx, r, func(c *news.Chat) error {
 		c.Inactive, c.Strikes = false, 0
@@ -228,12 +207,8 @@ func (b *Bot) cmdStart(ctx context.Context, r *request) error {
 	return b.reply(ctx, r.chatID, b.cat.T(r.lang, "start.greeting", "name", esc(name)), kb)
 }
 
-func (b *Bot) cmdHelp(ctx context.Context, r *request) error {
-	text := b.cat.T(r.lang, "help")
-	if b.isAdmin(r.chatID) && b.admin != nil {
-		text += b.cat.T(r.lang, "help.admin")
-	}
-	return b.reply(ctx, r.chatID, text, nil)
+func (b *Bot) cmdHelp(ctx context.Context, r *request, _ string) error {
+	return b.reply(ctx, r.chatID, helpText(b.cat, r.lang, b.isAdmin(r.chatID) && b.admin != nil), nil)
 }
 
 func (b *Bot) cmdLanguage(ctx context.Context, r *request, arg string) error {
@@ -460,7 +435,7 @@ func (b *Bot) tagName(ctx context.Context, lang news.Lang, slug string) string {
 	return name
 }
 
-func (b *Bot) cmdMySubs(ctx context.Context, r *request) error {
+func (b *Bot) cmdMySubs(ctx context.Context, r *request, _ string) error {
 	c := r.chat
 	lines := []string{
 		b.cat.T(r.lang, "mysubs.header"),
@@ -565,7 +540,7 @@ func (b *Bot) cmdLatest(ctx context.Context, r *request, arg string) error {
 	return b.reply(ctx, r.chatID, b.render.latestList(header, as), nil)
 }
 
-func (b *Bot) cmdStop(ctx context.Context, r *request) error {
+func (b *Bot) cmdStop(ctx context.Context, r *request, _ string) error {
 	if err := b.store.DeleteChat(ctx, r.chatID); err != nil {
 		return err
 	}
