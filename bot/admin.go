@@ -5,13 +5,12 @@ import (
 	"strconv"
 	"strings"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"newsbot/internal/telegram"
 )
 
-func (b *Bot) cmdStats(ctx context.Context, r *request) error {
-	if !b.isAdmin(r.chatID) || b.admin == nil {
-		return b.replyKey(ctx, r.chatID, r.lang, "admin.only")
-	}
+// cmdStats and cmdBroadcast run only for admins (the command list marks
+// them admin-only).
+func (b *Bot) cmdStats(ctx context.Context, r *request, _ string) error {
 	text, err := b.admin.Stats(ctx, r.lang)
 	if err != nil {
 		return err
@@ -22,9 +21,6 @@ func (b *Bot) cmdStats(ctx context.Context, r *request) error {
 // cmdBroadcast asks for confirmation before an announcement goes to every
 // reader; the text waits in memory until the button is pressed.
 func (b *Bot) cmdBroadcast(ctx context.Context, r *request, text string) error {
-	if !b.isAdmin(r.chatID) || b.admin == nil {
-		return b.replyKey(ctx, r.chatID, r.lang, "admin.only")
-	}
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return b.replyKey(ctx, r.chatID, r.lang, "admin.broadcast_usage")
@@ -36,12 +32,12 @@ func (b *Bot) cmdBroadcast(ctx context.Context, r *request, text string) error {
 	b.mu.Lock()
 	b.pending[r.chatID] = text
 	b.mu.Unlock()
-	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(b.cat.T(r.lang, "button.confirm"), "bc:yes"),
-		tgbotapi.NewInlineKeyboardButtonData(b.cat.T(r.lang, "button.cancel"), "bc:no"),
-	))
+	kb := telegram.NewInlineKeyboard([]telegram.InlineButton{
+		telegram.CallbackButton(b.cat.T(r.lang, "button.confirm"), "bc:yes"),
+		telegram.CallbackButton(b.cat.T(r.lang, "button.cancel"), "bc:no"),
+	})
 	msg := b.cat.T(r.lang, "admin.broadcast_confirm", "count", strconv.Itoa(n), "text", fitEscaped(text, 3000))
-	return b.reply(ctx, r.chatID, msg, &kb)
+	return b.reply(ctx, r.chatID, msg, kb)
 }
 
 func (b *Bot) confirmBroadcast(ctx context.Context, r *request, yes bool, messageID int) error {

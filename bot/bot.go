@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"newsbot/internal/i18n"
 	"newsbot/internal/news"
 	"newsbot/internal/telegram"
@@ -20,9 +18,9 @@ import (
 // API is what the bot needs from the Bot API; *telegram.Client implements it.
 type API interface {
 	Send(ctx context.Context, m telegram.Message) (int, error)
-	EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *tgbotapi.InlineKeyboardMarkup) error
+	EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *telegram.InlineKeyboard) error
 	AnswerCallback(ctx context.Context, callbackID, text string) error
-	GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]tgbotapi.Update, error)
+	GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]telegram.Update, error)
 	ChatAdmin(ctx context.Context, chatID, userID int64) (bool, error)
 }
 
@@ -154,8 +152,8 @@ func (b *Bot) Poll(ctx context.Context) error {
 
 // HandleBatch handles updates concurrently, keeping each chat's updates in
 // order, and returns when all are done.
-func (b *Bot) HandleBatch(ctx context.Context, updates []tgbotapi.Update) {
-	lanes := make([][]tgbotapi.Update, b.cfg.Workers)
+func (b *Bot) HandleBatch(ctx context.Context, updates []telegram.Update) {
+	lanes := make([][]telegram.Update, b.cfg.Workers)
 	for _, u := range updates {
 		lane := uint64(chatOf(u)) % uint64(len(lanes))
 		lanes[lane] = append(lanes[lane], u)
@@ -176,7 +174,7 @@ func (b *Bot) HandleBatch(ctx context.Context, updates []tgbotapi.Update) {
 	wg.Wait()
 }
 
-func chatOf(u tgbotapi.Update) int64 {
+func chatOf(u telegram.Update) int64 {
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
 		return u.Message.Chat.ID
@@ -190,7 +188,7 @@ func chatOf(u tgbotapi.Update) int64 {
 
 // HandleUpdate handles one update. Failures are logged here, once, and the
 // reader gets a short localized message; nothing panics out of a handler.
-func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
+func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) {
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("A handler panicked; the update is skipped.", "update_id", u.UpdateID, "panic", p)
@@ -213,7 +211,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
 // onChatMember follows the bot's own membership: a reader who blocks the
 // bot or removes it from a group becomes inactive at once (subscriptions
 // kept); one who comes back is active again.
-func (b *Bot) onChatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated) error {
+func (b *Bot) onChatMember(ctx context.Context, m *telegram.ChatMemberUpdated) error {
 	var inactive bool
 	switch m.NewChatMember.Status {
 	case "kicked", "left":

@@ -10,19 +10,19 @@ import (
 	"time"
 
 	"newsbot/bot"
-	"newsbot/bot/tgtest"
 	"newsbot/internal/i18n"
 	"newsbot/internal/news"
 	"newsbot/internal/redistest"
 	"newsbot/internal/store"
 	"newsbot/internal/telegram"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 const token = "4242:TEST-token-for-the-bot-package-tests"
 
 type harness struct {
 	t     *testing.T
-	tg    *tgtest.Server
+	tg    *telegramtest.Server
 	store *store.Store
 }
 
@@ -32,7 +32,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	srv := redistest.Start(t)
 	st := store.New(srv.Client(), store.Options{})
-	tg := tgtest.NewServer(tgtest.Options{Token: token, BotUserName: "newsbot_test_bot"})
+	tg := telegramtest.NewServer(telegramtest.Options{Token: token, BotUserName: "newsbot_test_bot"})
 	t.Cleanup(tg.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	client, err := telegram.New(ctx, telegram.Config{Token: token, APIURL: tg.URL()})
@@ -72,15 +72,15 @@ func newHarness(t *testing.T) *harness {
 
 type person struct {
 	h    *harness
-	user tgtest.User
-	chat tgtest.Chat
+	user telegramtest.User
+	chat telegramtest.Chat
 }
 
 func (h *harness) person(id int64, lang string) *person {
-	return &person{h: h, user: tgtest.User{ID: id, FirstName: "Test <User>", LanguageCode: lang}, chat: tgtest.Chat{ID: id, Type: "private"}}
+	return &person{h: h, user: telegramtest.User{ID: id, FirstName: "Test <User>", LanguageCode: lang}, chat: telegramtest.Chat{ID: id, Type: "private"}}
 }
 
-func (h *harness) wait(chatID int64, n int) []tgtest.Sent {
+func (h *harness) wait(chatID int64, n int) []telegramtest.Sent {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -92,7 +92,7 @@ func (h *harness) wait(chatID int64, n int) []tgtest.Sent {
 }
 
 // say sends text and returns the bot's reply.
-func (p *person) say(text string) tgtest.Sent {
+func (p *person) say(text string) telegramtest.Sent {
 	p.h.t.Helper()
 	n := len(p.h.tg.SentTo(p.chat.ID))
 	p.h.tg.SendText(p.user, p.chat, text)
@@ -100,7 +100,7 @@ func (p *person) say(text string) tgtest.Sent {
 }
 
 // press presses a button on message and returns the bot's next message or edit.
-func (p *person) press(messageID int, data string) tgtest.Sent {
+func (p *person) press(messageID int, data string) telegramtest.Sent {
 	p.h.t.Helper()
 	n := len(p.h.tg.SentTo(p.chat.ID))
 	p.h.tg.PressButton(p.user, p.chat, messageID, data)
@@ -323,9 +323,9 @@ func TestGarbage(t *testing.T) {
 
 func TestGroupOnlyAdminsChangeSettings(t *testing.T) {
 	h := newHarness(t)
-	group := tgtest.Chat{ID: -100500, Type: "supergroup", Title: "Newsroom"}
-	member := &person{h: h, user: tgtest.User{ID: 20, FirstName: "Member", LanguageCode: "en"}, chat: group}
-	admin := &person{h: h, user: tgtest.User{ID: 21, FirstName: "Admin", LanguageCode: "en"}, chat: group}
+	group := telegramtest.Chat{ID: -100500, Type: "supergroup", Title: "Newsroom"}
+	member := &person{h: h, user: telegramtest.User{ID: 20, FirstName: "Member", LanguageCode: "en"}, chat: group}
+	admin := &person{h: h, user: telegramtest.User{ID: 21, FirstName: "Admin", LanguageCode: "en"}, chat: group}
 	h.tg.SetMemberStatus(group.ID, 21, "administrator")
 
 	contains(t, "member /subscribe", member.say("/subscribe Economy").Text, "Only the admins")

@@ -9,8 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"newsbot/internal/i18n"
 	"newsbot/internal/news"
 	"newsbot/internal/telegram"
@@ -26,7 +24,7 @@ const (
 // request is one reader action being handled.
 type request struct {
 	chatID int64
-	user   *tgbotapi.User
+	user   *telegram.User
 	group  bool
 	chat   news.Chat // stored settings, or defaults for an unknown chat
 	known  bool      // the chat is stored
@@ -41,7 +39,7 @@ var (
 
 // load builds the request for a chat, with the stored settings when there
 // are any; an unknown chat speaks the user's Telegram language.
-func (b *Bot) load(ctx context.Context, chat *tgbotapi.Chat, user *tgbotapi.User) (*request, error) {
+func (b *Bot) load(ctx context.Context, chat *telegram.Chat, user *telegram.User) (*request, error) {
 	r := &request{chatID: chat.ID, user: user, group: !chat.IsPrivate()}
 	c, err := b.store.Chat(ctx, chat.ID)
 	switch {
@@ -91,17 +89,19 @@ func (b *Bot) isAdmin(chatID int64) bool {
 	return false
 }
 
-func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message) error {
+func (b *Bot) onMessage(ctx context.Context, m *telegram.IncomingMessage) error {
 	if m.Chat == nil || m.From == nil && !m.Chat.IsPrivate() {
 		return nil
 	}
-	if !m.IsCommand() {
+	command, rawArg, ok := m.BotCommand()
+	if !ok {
 		if m.Chat.IsPrivate() {
 			return b.replyKey(ctx, m.Chat.ID, langOfUser(m.From), "unknown")
 		}
 		return nil // groups talk among themselves; the bot stays quiet
 	}
-	if at := strings.SplitN(m.CommandWithAt(), "@", 2); len(at) == 2 && !strings.EqualFold(at[1], b.cfg.UserName) {
+	command, to, addressed := strings.Cut(command, "@")
+	if addressed && !strings.EqualFold(to, b.cfg.UserName) {
 		return nil // addressed to another bot
 	}
 	r, err := b.load(ctx, m.Chat, m.From)
@@ -109,9 +109,13 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message) error {
 		b.replyKey(ctx, m.Chat.ID, langOfUser(m.From), "error.internal")
 		return err
 	}
-	cmd, arg := strings.ToLower(m.Command()), strings.TrimSpace(m.CommandArguments())
-	switch cmd {
-	case "start", "language", "subscribe", "unsubscribe", "breaking", "stop":
+	c, arg := commandsByName[strings.ToLower(command)], strings.TrimSpace(rawArg)
+	switch {
+	case c == nil:
+		return b.replyKey(ctx, r.chatID, r.lang, "unknown")
+	case c.admin && (!b.isAdmin(r.chatID) || b.admin == nil):
+		return b.replyKey(ctx, r.chatID, r.lang, "admin.only")
+	case c.changes:
 		if err := b.mayChange(ctx, r); err != nil {
 			if errors.Is(err, errNotAdmin) {
 				return b.replyKey(ctx, r.chatID, r.lang, "group.admin_only")
@@ -120,39 +124,14 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message) error {
 			return err
 		}
 	}
-	switch cmd {
-	case "start":
-		err = b.cmdStart(ctx, r)
-	case "help":
-		err = b.cmdHelp(ctx, r)
-	case "language", "lang":
-		err = b.cmdLanguage(ctx, r, arg)
-	case "subscribe", "sub":
-		err = b.cmdSubscribe(ctx, r, arg)
-	case "unsubscribe", "unsub":
-		err = b.cmdUnsubscribe(ctx, r, arg)
-	case "mysubs":
-		err = b.cmdMySubs(ctx, r)
-	case "breaking":
-		err = b.cmdBreaking(ctx, r, arg)
-	case "latest":
-		err = b.cmdLatest(ctx, r, arg)
-	case "stop":
-		err = b.cmdStop(ctx, r)
-	case "stats":
-		err = b.cmdStats(ctx, r)
-	case "broadcast":
-		err = b.cmdBroadcast(ctx, r, m.CommandArguments())
-	default:
-		return b.replyKey(ctx, r.chatID, r.lang, "unknown")
-	}
+	err = c.run(b, ctx, r, arg)
 	if err != nil && ctx.Err() == nil {
 		b.replyKey(ctx, r.chatID, r.lang, "error.internal")
 	}
 	return err
 }
 
-func langOfUser(u *tgbotapi.User) news.Lang {
+func langOfUser(u *telegram.User) news.Lang {
 	if u == nil {
 		return news.English
 	}
@@ -160,7 +139,7 @@ func langOfUser(u *tgbotapi.User) news.Lang {
 }
 
 // reply sends an HTML message without a link preview.
-func (b *Bot) reply(ctx context.Context, chatID int64, text string, markup *tgbotapi.InlineKeyboardMarkup) error {
+func (b *Bot) reply(ctx context.Context, chatID int64, text string, markup *telegram.InlineKeyboard) error {
 	_, err := b.api.Send(ctx, telegram.Message{ChatID: chatID, Text: text, ParseMode: "HTML", DisablePreview: true, ReplyMarkup: markup})
 	if err != nil {
 		return fmt.Errorf("bot: unable to reply: %w", err)
@@ -202,14 +181,14 @@ func (b *Bot) update(ctx context.Context, r *request, fn func(c *news.Chat) erro
 	return c, err
 }
 
-func userName(u *tgbotapi.User) string {
+func userName(u *telegram.User) string {
 	if u == nil || strings.TrimSpace(u.FirstName) == "" {
 		return "👋"
 	}
 	return truncateWords(strings.TrimSpace(u.FirstName), 64)
 }
 
-func (b *Bot) cmdStart(ctx context.Context, r *request) error {
+func (b *Bot) cmdStart(ctx context.Context, r *request, _ string) error {
 	returning := r.known && (len(r.chat.Tags) > 0 || len(r.chat.Keywords) > 0 || r.chat.Breaking)
 	if _, err := b.update(ctx, r, func(c *news.Chat) error {
 		c.Inactive, c.Strikes = false, 0
@@ -225,21 +204,17 @@ func (b *Bot) cmdStart(ctx context.Context, r *request) error {
 		return b.replyKey(ctx, r.chatID, r.lang, "start.back", "name", name)
 	}
 	kb := languageKeyboard()
-	return b.reply(ctx, r.chatID, b.cat.T(r.lang, "start.greeting", "name", esc(name)), &kb)
+	return b.reply(ctx, r.chatID, b.cat.T(r.lang, "start.greeting", "name", esc(name)), kb)
 }
 
-func (b *Bot) cmdHelp(ctx context.Context, r *request) error {
-	text := b.cat.T(r.lang, "help")
-	if b.isAdmin(r.chatID) && b.admin != nil {
-		text += b.cat.T(r.lang, "help.admin")
-	}
-	return b.reply(ctx, r.chatID, text, nil)
+func (b *Bot) cmdHelp(ctx context.Context, r *request, _ string) error {
+	return b.reply(ctx, r.chatID, helpText(b.cat, r.lang, b.isAdmin(r.chatID) && b.admin != nil), nil)
 }
 
 func (b *Bot) cmdLanguage(ctx context.Context, r *request, arg string) error {
 	if arg == "" {
 		kb := languageKeyboard()
-		return b.reply(ctx, r.chatID, b.cat.T(r.lang, "lang.choose"), &kb)
+		return b.reply(ctx, r.chatID, b.cat.T(r.lang, "lang.choose"), kb)
 	}
 	lang, ok := news.ParseLang(arg)
 	if !ok {
@@ -294,10 +269,10 @@ func (b *Bot) cmdSubscribe(ctx context.Context, r *request, arg string) error {
 		return b.followTag(ctx, r, matches[0].Tag)
 	case len(matches) > 1:
 		kb := tagKeyboard(matches, "sub:", b.cat, r.lang, "")
-		return b.reply(ctx, r.chatID, b.cat.T(r.lang, "subscribe.choose", "query", esc(query)), &kb)
+		return b.reply(ctx, r.chatID, b.cat.T(r.lang, "subscribe.choose", "query", esc(query)), kb)
 	case len(suggestions) > 0:
 		kb := tagKeyboard(suggestions, "sub:", b.cat, r.lang, keyword(query))
-		return b.reply(ctx, r.chatID, b.cat.T(r.lang, "subscribe.suggest", "query", esc(query)), &kb)
+		return b.reply(ctx, r.chatID, b.cat.T(r.lang, "subscribe.suggest", "query", esc(query)), kb)
 	default:
 		return b.followKeyword(ctx, r, keyword(query))
 	}
@@ -371,21 +346,21 @@ func (b *Bot) showTopTags(ctx context.Context, r *request, page, messageID int) 
 	}
 	pages := (total + tagsPerPage - 1) / tagsPerPage
 	kb := tagKeyboard(tags, "sub:", b.cat, r.lang, "")
-	var nav []tgbotapi.InlineKeyboardButton
+	var nav []telegram.InlineButton
 	if page > 0 {
-		nav = append(nav, tgbotapi.NewInlineKeyboardButtonData(b.cat.T(r.lang, "button.prev"), "page:"+strconv.Itoa(page-1)))
+		nav = append(nav, telegram.CallbackButton(b.cat.T(r.lang, "button.prev"), "page:"+strconv.Itoa(page-1)))
 	}
 	if page+1 < pages {
-		nav = append(nav, tgbotapi.NewInlineKeyboardButtonData(b.cat.T(r.lang, "button.next"), "page:"+strconv.Itoa(page+1)))
+		nav = append(nav, telegram.CallbackButton(b.cat.T(r.lang, "button.next"), "page:"+strconv.Itoa(page+1)))
 	}
 	if len(nav) > 0 {
-		kb.InlineKeyboard = append(kb.InlineKeyboard, nav)
+		kb.Rows = append(kb.Rows, nav)
 	}
 	text := b.cat.T(r.lang, "subscribe.pick", "page", strconv.Itoa(page+1), "pages", strconv.Itoa(pages))
 	if messageID != 0 {
-		return b.api.EditText(ctx, r.chatID, messageID, text, "HTML", &kb)
+		return b.api.EditText(ctx, r.chatID, messageID, text, "HTML", kb)
 	}
-	return b.reply(ctx, r.chatID, text, &kb)
+	return b.reply(ctx, r.chatID, text, kb)
 }
 
 func (b *Bot) cmdUnsubscribe(ctx context.Context, r *request, arg string) error {
@@ -394,7 +369,7 @@ func (b *Bot) cmdUnsubscribe(ctx context.Context, r *request, arg string) error 
 	}
 	if arg == "" {
 		kb := b.removeKeyboard(ctx, r)
-		return b.reply(ctx, r.chatID, b.cat.T(r.lang, "unsubscribe.pick"), &kb)
+		return b.reply(ctx, r.chatID, b.cat.T(r.lang, "unsubscribe.pick"), kb)
 	}
 	query, ok := normalizeQuery(arg)
 	if !ok {
@@ -460,7 +435,7 @@ func (b *Bot) tagName(ctx context.Context, lang news.Lang, slug string) string {
 	return name
 }
 
-func (b *Bot) cmdMySubs(ctx context.Context, r *request) error {
+func (b *Bot) cmdMySubs(ctx context.Context, r *request, _ string) error {
 	c := r.chat
 	lines := []string{
 		b.cat.T(r.lang, "mysubs.header"),
@@ -490,7 +465,7 @@ func (b *Bot) cmdMySubs(ctx context.Context, r *request) error {
 		return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), nil)
 	}
 	kb := b.removeKeyboard(ctx, r)
-	return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), &kb)
+	return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), kb)
 }
 
 func (b *Bot) cmdBreaking(ctx context.Context, r *request, arg string) error {
@@ -565,7 +540,7 @@ func (b *Bot) cmdLatest(ctx context.Context, r *request, arg string) error {
 	return b.reply(ctx, r.chatID, b.render.latestList(header, as), nil)
 }
 
-func (b *Bot) cmdStop(ctx context.Context, r *request) error {
+func (b *Bot) cmdStop(ctx context.Context, r *request, _ string) error {
 	if err := b.store.DeleteChat(ctx, r.chatID); err != nil {
 		return err
 	}

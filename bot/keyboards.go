@@ -7,10 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"newsbot/internal/i18n"
 	"newsbot/internal/news"
+	"newsbot/internal/telegram"
 )
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.
@@ -21,26 +20,26 @@ const maxCallbackData = 64
 // not fit in 64 bytes are left out.
 var slugPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,58}$`)
 
-func button(text, data string) (tgbotapi.InlineKeyboardButton, bool) {
+func button(text, data string) (telegram.InlineButton, bool) {
 	if len(data) > maxCallbackData {
-		return tgbotapi.InlineKeyboardButton{}, false
+		return telegram.InlineButton{}, false
 	}
-	return tgbotapi.NewInlineKeyboardButtonData(text, data), true
+	return telegram.CallbackButton(text, data), true
 }
 
-func languageKeyboard() tgbotapi.InlineKeyboardMarkup {
-	var row []tgbotapi.InlineKeyboardButton
+func languageKeyboard() *telegram.InlineKeyboard {
+	var row []telegram.InlineButton
 	for _, l := range news.Langs {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(i18n.LangName(l), "lang:"+string(l)))
+		row = append(row, telegram.CallbackButton(i18n.LangName(l), "lang:"+string(l)))
 	}
-	return tgbotapi.NewInlineKeyboardMarkup(row)
+	return telegram.NewInlineKeyboard(row)
 }
 
 // tagKeyboard lays out tags two to a row; byName adds a last button that
 // follows the typed name as a keyword.
-func tagKeyboard(tags []news.TagCount, prefix string, cat *i18n.Catalog, lang news.Lang, byName string) tgbotapi.InlineKeyboardMarkup {
-	var rows [][]tgbotapi.InlineKeyboardButton
-	var row []tgbotapi.InlineKeyboardButton
+func tagKeyboard(tags []news.TagCount, prefix string, cat *i18n.Catalog, lang news.Lang, byName string) *telegram.InlineKeyboard {
+	var rows [][]telegram.InlineButton
+	var row []telegram.InlineButton
 	for _, t := range tags {
 		label := t.Name
 		if label == "" {
@@ -63,31 +62,31 @@ func tagKeyboard(tags []news.TagCount, prefix string, cat *i18n.Catalog, lang ne
 	}
 	if byName != "" {
 		if btn, ok := button(cat.T(lang, "subscribe.follow_name", "query", byName), "kw:"+byName); ok {
-			rows = append(rows, []tgbotapi.InlineKeyboardButton{btn})
+			rows = append(rows, []telegram.InlineButton{btn})
 		}
 	}
-	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}
+	return telegram.NewInlineKeyboard(rows...)
 }
 
 // removeKeyboard has one button per subscription that removes it.
-func (b *Bot) removeKeyboard(ctx context.Context, r *request) tgbotapi.InlineKeyboardMarkup {
-	var rows [][]tgbotapi.InlineKeyboardButton
+func (b *Bot) removeKeyboard(ctx context.Context, r *request) *telegram.InlineKeyboard {
+	var rows [][]telegram.InlineButton
 	for _, slug := range r.chat.Tags {
 		if btn, ok := button(b.cat.T(r.lang, "button.remove", "tag", b.tagName(ctx, r.lang, slug)), "unsub:"+slug); ok {
-			rows = append(rows, []tgbotapi.InlineKeyboardButton{btn})
+			rows = append(rows, []telegram.InlineButton{btn})
 		}
 	}
 	for _, kw := range r.chat.Keywords {
 		if btn, ok := button(b.cat.T(r.lang, "button.remove", "tag", kw), "unkw:"+kw); ok {
-			rows = append(rows, []tgbotapi.InlineKeyboardButton{btn})
+			rows = append(rows, []telegram.InlineButton{btn})
 		}
 	}
-	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}
+	return telegram.NewInlineKeyboard(rows...)
 }
 
 // onCallback handles a button press. Every callback query is answered, so
 // the reader's button stops spinning, whatever happens.
-func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) error {
+func (b *Bot) onCallback(ctx context.Context, q *telegram.CallbackQuery) error {
 	answered := false
 	answer := func(text string) {
 		if !answered {

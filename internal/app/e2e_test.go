@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot/tgtest"
 	"newsbot/internal/news"
 	"newsbot/internal/redistest"
 	"newsbot/internal/source/upravda/upravdatest"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 const testToken = "123456789:AAE2eTestTokenForTheFakeBotAPI_0123"
@@ -71,14 +71,14 @@ func (p *process) stop(t *testing.T) {
 
 type world struct {
 	site *upravdatest.Site
-	tg   *tgtest.Server
+	tg   *telegramtest.Server
 	env  map[string]string
 }
 
 func newWorld(t *testing.T, redisURL string) *world {
 	site := upravdatest.New()
 	t.Cleanup(site.Close)
-	tg := tgtest.NewServer(tgtest.Options{Token: testToken})
+	tg := telegramtest.NewServer(telegramtest.Options{Token: testToken})
 	t.Cleanup(tg.Close)
 	return &world{site: site, tg: tg, env: map[string]string{
 		"TELEGRAM_BOT_TOKEN": testToken,
@@ -124,24 +124,24 @@ func (w *world) waitPolls(t *testing.T, n int) {
 
 type reader struct {
 	w    *world
-	user tgtest.User
-	chat tgtest.Chat
+	user telegramtest.User
+	chat telegramtest.Chat
 }
 
 func (w *world) reader(id int64, lang string) *reader {
-	return &reader{w: w, user: tgtest.User{ID: id, FirstName: "Reader", LanguageCode: lang},
-		chat: tgtest.Chat{ID: id, Type: "private"}}
+	return &reader{w: w, user: telegramtest.User{ID: id, FirstName: "Reader", LanguageCode: lang},
+		chat: telegramtest.Chat{ID: id, Type: "private"}}
 }
 
 // say sends text and returns the bot's next message to this chat.
-func (r *reader) say(t *testing.T, text string) tgtest.Sent {
+func (r *reader) say(t *testing.T, text string) telegramtest.Sent {
 	t.Helper()
 	n := len(r.w.tg.SentTo(r.chat.ID))
 	r.w.tg.SendText(r.user, r.chat, text)
 	return r.next(t, n)
 }
 
-func (r *reader) next(t *testing.T, already int) tgtest.Sent {
+func (r *reader) next(t *testing.T, already int) telegramtest.Sent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

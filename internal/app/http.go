@@ -13,9 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"newsbot/internal/metrics"
+	"newsbot/internal/telegram"
 )
 
 // lossNotReadyFor is how long /readyz fails after the store was found to
@@ -82,7 +81,7 @@ func (h *health) readiness(ctx context.Context, st pinger) (map[string]string, b
 
 // updateHandler is what the webhook needs from the bot and the store.
 type updateHandler interface {
-	HandleUpdate(ctx context.Context, u tgbotapi.Update)
+	HandleUpdate(ctx context.Context, u telegram.Update)
 }
 
 type updateDeduper interface {
@@ -119,8 +118,8 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "bad request", http.StatusBadRequest)
 		return
 	}
-	var u tgbotapi.Update
-	if err := json.Unmarshal(body, &u); err != nil {
+	u, err := telegram.DecodeUpdate(body)
+	if err != nil {
 		w.log.Warn("A webhook call carried no valid update; ignored.", "err", err)
 		rw.WriteHeader(http.StatusOK) // a retry would not make it valid
 		return
@@ -142,7 +141,7 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rw.WriteHeader(http.StatusOK)
 }
 
-func countUpdate(m *metrics.Metrics, u tgbotapi.Update) {
+func countUpdate(m *metrics.Metrics, u telegram.Update) {
 	if m == nil {
 		return
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"newsbot/bot/tgtest"
 	"newsbot/internal/news"
 	"newsbot/internal/redistest"
 	"newsbot/internal/store"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -269,7 +269,7 @@ func TestShutdownDuringBroadcast(t *testing.T) {
 	srv := redistest.Start(t)
 	w := newWorld(t, srv.URL())
 	w.tg.Close()
-	w.tg = tgtest.NewServer(tgtest.Options{Token: testToken, GlobalRate: 30, ChatInterval: time.Second})
+	w.tg = telegramtest.NewServer(telegramtest.Options{Token: testToken, GlobalRate: 30, ChatInterval: time.Second})
 	t.Cleanup(w.tg.Close)
 	w.env["TELEGRAM_API_URL"] = w.tg.URL()
 	w.env["SEND_RATE"] = "30"

@@ -308,19 +308,14 @@ func randomSecret() string {
 	return hex.EncodeToString(b)
 }
 
-// setCommands publishes the command menu in each language.
+// setCommands publishes the bot's command menu in each language.
 func setCommands(ctx context.Context, tg *telegram.Client, cat *i18n.Catalog, log *slog.Logger) {
-	names := []string{"start", "subscribe", "unsubscribe", "mysubs", "latest", "breaking", "language", "help", "stop"}
 	for _, l := range append([]news.Lang{""}, news.Langs...) {
 		lang := l
 		if lang == "" {
 			lang = news.English // the default menu, for every other language
 		}
-		cmds := make([]telegram.Command, len(names))
-		for i, n := range names {
-			cmds[i] = telegram.Command{Command: n, Description: cat.T(lang, "command."+n)}
-		}
-		if err := tg.SetMyCommands(ctx, cmds, string(l)); err != nil {
+		if err := tg.SetMyCommands(ctx, bot.MenuCommands(cat, lang), string(l)); err != nil {
 			log.Warn("Unable to set the command menu.", "language_code", string(l), "err", err)
 		}
 	}

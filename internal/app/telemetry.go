@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"newsbot/internal/metrics"
 	"newsbot/internal/telegram"
 )
@@ -44,7 +42,7 @@ func (o *observedAPI) Send(ctx context.Context, m telegram.Message) (int, error)
 }
 
 // GetUpdates long-polls and records that the Bot API answered.
-func (o *observedAPI) GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]tgbotapi.Update, error) {
+func (o *observedAPI) GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]telegram.Update, error) {
 	us, err := o.Client.GetUpdates(ctx, offset, timeout, allowed)
 	o.seen(err)
 	if err == nil {

@@ -13,22 +13,22 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"newsbot/bot/tgtest"
 	"newsbot/internal/news"
 	"newsbot/internal/redistest"
 	"newsbot/internal/store"
 	"newsbot/internal/telegram"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 // The acceptance tests run the real engine, the real telegram client and a
-// real Redis against tgtest, a fake Bot API that enforces Telegram's limits
+// real Redis against telegramtest, a fake Bot API that enforces Telegram's limits
 // with real 429 answers. The 10,000-recipient run at 30/s takes six
 // minutes and is a benchmark (bench_test.go); here it runs scaled.
 
 // newFakeTelegram starts a fake Bot API and a client for it.
-func newFakeTelegram(t testing.TB, opts tgtest.Options) (*tgtest.Server, *telegram.Client) {
+func newFakeTelegram(t testing.TB, opts telegramtest.Options) (*telegramtest.Server, *telegram.Client) {
 	t.Helper()
-	srv := tgtest.NewServer(opts)
+	srv := telegramtest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	c, err := telegram.New(context.Background(), telegram.Config{Token: srv.Token(), APIURL: srv.URL(), Logger: testLogger(t)})
 	if err != nil {
@@ -43,7 +43,7 @@ type tallyResult struct {
 	first, last                         time.Time // first and last delivery of the mark
 }
 
-func tally(srv *tgtest.Server, recipients []int64, mark string) tallyResult {
+func tally(srv *telegramtest.Server, recipients []int64, mark string) tallyResult {
 	want := make(map[int64]bool, len(recipients))
 	for _, id := range recipients {
 		want[id] = true
@@ -114,13 +114,13 @@ type acceptanceEnv struct {
 	redis *redistest.Server
 	rdb   redis.UniversalClient
 	st    *store.Store
-	srv   *tgtest.Server
+	srv   *telegramtest.Server
 	tg    *telegram.Client
 	e     *Engine
 	lat   *latencies
 }
 
-func newAcceptanceEnv(t testing.TB, cfg Config, opts tgtest.Options, redisOpts ...redistest.Option) *acceptanceEnv {
+func newAcceptanceEnv(t testing.TB, cfg Config, opts telegramtest.Options, redisOpts ...redistest.Option) *acceptanceEnv {
 	t.Helper()
 	env := &acceptanceEnv{redis: redistest.Start(t, redisOpts...), lat: &latencies{}}
 	env.rdb = env.redis.Client()
@@ -157,7 +157,7 @@ func TestAcceptanceThroughputScaled(t *testing.T) {
 		n    = 1500
 		rate = 120.0
 	)
-	env := newAcceptanceEnv(t, acceptanceConfig(t, rate), tgtest.Options{
+	env := newAcceptanceEnv(t, acceptanceConfig(t, rate), telegramtest.Options{
 		GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second, GroupPerMinute: 20})
 	ids := seedChats(t, env.st, 1, n, news.Ukrainian, false, "war")
 	a := article(news.Ukrainian, 1, false, "war")
@@ -195,7 +195,7 @@ func TestAcceptanceTwoProcessesShareOneBudget(t *testing.T) {
 		rate = 100.0
 	)
 	cfg := acceptanceConfig(t, rate)
-	env := newAcceptanceEnv(t, cfg, tgtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second})
+	env := newAcceptanceEnv(t, cfg, telegramtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second})
 	// A second process: its own engine and client on the same Redis.
 	tg2, err := telegram.New(context.Background(), telegram.Config{Token: env.srv.Token(), APIURL: env.srv.URL(), Logger: testLogger(t)})
 	if err != nil {
@@ -229,7 +229,7 @@ func TestAcceptancePaidBroadcast(t *testing.T) {
 	const n = 1200
 	cfg := acceptanceConfig(t, 30)
 	cfg.PaidBroadcast, cfg.PaidRate, cfg.Workers = true, 120, 16
-	env := newAcceptanceEnv(t, cfg, tgtest.Options{GlobalRate: 30, PaidRate: 90, ChatInterval: time.Second})
+	env := newAcceptanceEnv(t, cfg, telegramtest.Options{GlobalRate: 30, PaidRate: 90, ChatInterval: time.Second})
 	ids := seedChats(t, env.st, 1, n, news.Ukrainian, false, "war")
 	mustAnnounce(t, env.e, article(news.Ukrainian, 3, false, "war"))
 	runEngine(t, env.e)
@@ -265,18 +265,18 @@ func TestAcceptanceFaults(t *testing.T) {
 	)
 	tests := []struct {
 		name       string
-		faults     tgtest.Faults
+		faults     telegramtest.Faults
 		atMostOnce bool
 	}{
-		{"5xx and slow answers", tgtest.Faults{ServerErrorRate: 0.10, SlowRate: 0.05, SlowDelay: 300 * time.Millisecond, Seed: 1}, false},
-		{"dropped answers, at least once", tgtest.Faults{DropRate: 0.03, Seed: 2}, false},
-		{"dropped answers, at most once", tgtest.Faults{DropRate: 0.03, Seed: 3}, true},
+		{"5xx and slow answers", telegramtest.Faults{ServerErrorRate: 0.10, SlowRate: 0.05, SlowDelay: 300 * time.Millisecond, Seed: 1}, false},
+		{"dropped answers, at least once", telegramtest.Faults{DropRate: 0.03, Seed: 2}, false},
+		{"dropped answers, at most once", telegramtest.Faults{DropRate: 0.03, Seed: 3}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := acceptanceConfig(t, rate)
 			cfg.AtMostOnce = tt.atMostOnce
-			env := newAcceptanceEnv(t, cfg, tgtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second})
+			env := newAcceptanceEnv(t, cfg, telegramtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second})
 			env.srv.SetFaults(tt.faults)
 			ids := seedChats(t, env.st, 1, n, news.Ukrainian, false, "war")
 			mustAnnounce(t, env.e, article(news.Ukrainian, 1, false, "war"))
@@ -319,7 +319,7 @@ func TestAcceptanceRedisRestart(t *testing.T) {
 		n    = 2000
 		rate = 250.0
 	)
-	env := newAcceptanceEnv(t, acceptanceConfig(t, rate), tgtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second},
+	env := newAcceptanceEnv(t, acceptanceConfig(t, rate), telegramtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second},
 		redistest.WithAOF())
 	ids := seedChats(t, env.st, 1, n, news.Ukrainian, false, "war")
 	if _, err := env.e.Broadcast(context.Background(), "Hello"); err != nil {
@@ -350,7 +350,7 @@ func TestAcceptanceBreakingOvertakesBacklog(t *testing.T) {
 		rate     = 500.0
 	)
 	cfg := acceptanceConfig(t, rate)
-	env := newAcceptanceEnv(t, cfg, tgtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second})
+	env := newAcceptanceEnv(t, cfg, telegramtest.Options{GlobalRate: rate, GlobalBurst: 5, ChatInterval: time.Second})
 	seedChats(t, env.st, 1, backlog, news.Ukrainian, false, "war")
 	bids := seedChats(t, env.st, 100001, breaking, news.Ukrainian, true)
 	mustAnnounce(t, env.e, article(news.Ukrainian, 1, false, "war"))
@@ -394,7 +394,7 @@ func TestAcceptanceMigratedBlockedUnblocked(t *testing.T) {
 	cfg := acceptanceConfig(t, 100)
 	cfg.ChatInterval = 100 * time.Millisecond
 	cfg.GroupPerMinute = 600
-	env := newAcceptanceEnv(t, cfg, tgtest.Options{GlobalRate: 100, ChatInterval: 100 * time.Millisecond, GroupPerMinute: 600})
+	env := newAcceptanceEnv(t, cfg, telegramtest.Options{GlobalRate: 100, ChatInterval: 100 * time.Millisecond, GroupPerMinute: 600})
 	ctx := context.Background()
 	seedChat(t, env.st, -100, news.Ukrainian, false, "war")
 	seedChat(t, env.st, 5, news.Ukrainian, false, "war")
@@ -454,7 +454,7 @@ func TestAcceptanceOnMiniredis(t *testing.T) {
 	const n = 300
 	rdb := miniRedis(t)
 	st := newStore(rdb)
-	srv, tg := newFakeTelegram(t, tgtest.Options{GlobalRate: 200, GlobalBurst: 5, ChatInterval: time.Second})
+	srv, tg := newFakeTelegram(t, telegramtest.Options{GlobalRate: 200, GlobalBurst: 5, ChatInterval: time.Second})
 	cfg := acceptanceConfig(t, 200)
 	e, err := New(cfg, st, tg, textRenderer{})
 	if err != nil {

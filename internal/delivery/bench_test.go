@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"newsbot/bot/tgtest"
 	"newsbot/internal/news"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 // BenchmarkDelivery runs the real engine against the fake Bot API (which
@@ -52,7 +52,7 @@ func benchDelivery(b *testing.B, n int, rate float64, paid bool) {
 		Lease:        30 * time.Second,
 		Logger:       testLogger(b),
 	}
-	opts := tgtest.Options{GlobalRate: rate, ChatInterval: time.Second}
+	opts := telegramtest.Options{GlobalRate: rate, ChatInterval: time.Second}
 	if paid {
 		cfg.Rate, cfg.PaidBroadcast, cfg.PaidRate = 30, true, rate
 		opts.GlobalRate, opts.PaidRate = 30, rate-30

@@ -15,10 +15,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"newsbot/bot/tgtest"
 	"newsbot/internal/news"
 	"newsbot/internal/redistest"
 	"newsbot/internal/telegram"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 // The crash test kills the sending process with SIGKILL at random moments.
@@ -88,7 +88,7 @@ func TestAcceptanceKillDashNine(t *testing.T) {
 	)
 	rs := redistest.Start(t)
 	st := newStore(rs.Client())
-	srv, _ := newFakeTelegram(t, tgtest.Options{GlobalRate: rate, GlobalBurst: 10, ChatInterval: time.Second})
+	srv, _ := newFakeTelegram(t, telegramtest.Options{GlobalRate: rate, GlobalBurst: 10, ChatInterval: time.Second})
 	// The parent's engine only announces and reads stats; it never runs.
 	e, err := New(crashConfig(rate), st, &fakeSender{}, textRenderer{})
 	if err != nil {

@@ -8,6 +8,11 @@
 // Every failed call returns an *Error; use KindOf or errors.As to branch on
 // it. Kind.Retryable tells whether a call may be repeated without risking a
 // duplicate message.
+//
+// Only this package imports the library: updates, chats, users and inline
+// keyboards cross its boundary as the package's own types (Update,
+// IncomingMessage, InlineKeyboard…), and a webhook body is read with
+// DecodeUpdate.
 package telegram
 
 import (
@@ -44,13 +49,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// User is the bot's own account, as returned by getMe.
-type User struct {
-	ID        int64
-	UserName  string
-	FirstName string
-}
-
 // Message is a text message to send.
 type Message struct {
 	ChatID int64
@@ -67,7 +65,7 @@ type Message struct {
 	// (link_preview_options.url); ignored when DisablePreview is set.
 	PreviewURL string
 	// ReplyMarkup is an optional inline keyboard.
-	ReplyMarkup *tgbotapi.InlineKeyboardMarkup
+	ReplyMarkup *InlineKeyboard
 	// PaidBroadcast sends above the free rate limit, paid in Stars
 	// (allow_paid_broadcast).
 	PaidBroadcast bool
@@ -119,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{api: api, httpClient: hc, token: cfg.Token, log: logger}
 
 	// https://core.telegram.org/bots/api#getme
-	var me tgbotapi.User
+	var me User
 	if err := c.do(ctx, "getMe", nil, &me); err != nil {
 		return nil, err
 	}
@@ -141,7 +139,8 @@ func checkToken(token string) error {
 	return nil
 }
 
-// Self returns the bot's account as reported by getMe.
+// Self returns the bot's account as reported by getMe: its ID, username
+// and first name.
 func (c *Client) Self() User { return c.self }
 
 // Send sends a text message and returns its message_id.
@@ -195,7 +194,7 @@ func (c *Client) SendPhoto(ctx context.Context, chatID int64, photoURL, caption,
 
 // EditText replaces the text (and keyboard: nil removes it) of a message the
 // bot sent. An edit that changes nothing fails with Kind NotModified.
-func (c *Client) EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *tgbotapi.InlineKeyboardMarkup) error {
+func (c *Client) EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *InlineKeyboard) error {
 	p := tgbotapi.Params{}
 	p.AddNonZero64("chat_id", chatID)
 	p.AddNonZero("message_id", messageID)
@@ -221,7 +220,7 @@ func (c *Client) AnswerCallback(ctx context.Context, callbackID, text string) er
 // every earlier one). timeout is the long-poll wait (whole seconds; zero
 // polls without waiting), kept 10 s below the HTTP client's timeout.
 // allowed sets allowed_updates; nil keeps the previous setting.
-func (c *Client) GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]tgbotapi.Update, error) {
+func (c *Client) GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]Update, error) {
 	p := tgbotapi.Params{}
 	p.AddNonZero("offset", offset)
 	p.AddNonZero("timeout", int(c.pollTimeout(timeout)/time.Second))
@@ -231,7 +230,7 @@ func (c *Client) GetUpdates(ctx context.Context, offset int, timeout time.Durati
 		}
 	}
 	// https://core.telegram.org/bots/api#getupdates
-	var updates []tgbotapi.Update
+	var updates []Update
 	if err := c.do(ctx, "getUpdates", p, &updates); err != nil {
 		return nil, err
 	}
@@ -307,7 +306,7 @@ func (c *Client) DeleteWebhook(ctx context.Context) error {
 }
 
 // addMarkup adds reply_markup when a keyboard is given.
-func addMarkup(p tgbotapi.Params, markup *tgbotapi.InlineKeyboardMarkup) error {
+func addMarkup(p tgbotapi.Params, markup *InlineKeyboard) error {
 	if markup == nil {
 		return nil
 	}

@@ -16,11 +16,10 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
-	"newsbot/bot/tgtest"
 	"newsbot/internal/telegram"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 const token = "987654:AAF-very_secret"
@@ -45,10 +44,10 @@ func (s *syncBuffer) String() string {
 
 // setup starts a fake server and a client; the client's debug log goes to
 // the returned buffer, checked for the token when the test ends.
-func setup(t *testing.T, opts tgtest.Options) (*tgtest.Server, *telegram.Client) {
+func setup(t *testing.T, opts telegramtest.Options) (*telegramtest.Server, *telegram.Client) {
 	t.Helper()
 	opts.Token = token
-	s := tgtest.NewServer(opts)
+	s := telegramtest.NewServer(opts)
 	t.Cleanup(s.Close)
 	logs := &syncBuffer{}
 	c, err := telegram.New(context.Background(), telegram.Config{
@@ -81,7 +80,7 @@ func asError(t *testing.T, err error) *telegram.Error {
 }
 
 func TestNew(t *testing.T) {
-	s, c := setup(t, tgtest.Options{BotUserName: "upravda_bot"})
+	s, c := setup(t, telegramtest.Options{BotUserName: "upravda_bot"})
 	want := telegram.User{ID: 987654, UserName: "upravda_bot", FirstName: "Newsbot Test"}
 	if diff := cmp.Diff(want, c.Self()); diff != "" {
 		t.Errorf("Self() (-want +got):\n%s", diff)
@@ -92,7 +91,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestNewRejectedToken(t *testing.T) {
-	s := tgtest.NewServer(tgtest.Options{Token: "1:other"})
+	s := telegramtest.NewServer(telegramtest.Options{Token: "1:other"})
 	defer s.Close()
 	_, err := telegram.New(context.Background(), telegram.Config{Token: token, APIURL: s.URL()})
 	e := asError(t, err)
@@ -126,7 +125,7 @@ func TestNewBadConfig(t *testing.T) {
 }
 
 func TestAPIURLWithPathAndPercent(t *testing.T) {
-	s := tgtest.NewServer(tgtest.Options{Token: token})
+	s := telegramtest.NewServer(telegramtest.Options{Token: token})
 	defer s.Close()
 	// A reverse proxy mounting the Bot API under a prefix.
 	mux := http.NewServeMux()
@@ -160,12 +159,12 @@ func TestAPIURLWithPathAndPercent(t *testing.T) {
 }
 
 func TestSend(t *testing.T) {
-	s, c := setup(t, tgtest.Options{})
+	s, c := setup(t, telegramtest.Options{})
 	ctx := context.Background()
-	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonURL("Читати", "https://www.pravda.com.ua/news/1/"),
-		tgbotapi.NewInlineKeyboardButtonData("🔕", "mute:1"),
-	))
+	kb := telegram.NewInlineKeyboard([]telegram.InlineButton{
+		telegram.URLButton("Читати", "https://www.pravda.com.ua/news/1/"),
+		telegram.CallbackButton("🔕", "mute:1"),
+	})
 	tests := []struct {
 		name       string
 		msg        telegram.Message
@@ -174,7 +173,7 @@ func TestSend(t *testing.T) {
 		{"plain", telegram.Message{ChatID: 11, Text: "Новина"},
 			map[string]any{"chat_id": int64(11), "text": "Новина"}},
 		{"everything", telegram.Message{ChatID: 11, Text: "<b>Новина</b>", ParseMode: "HTML", Silent: true, DisablePreview: true,
-			ReplyMarkup: &kb, PaidBroadcast: true, ThreadID: 4},
+			ReplyMarkup: kb, PaidBroadcast: true, ThreadID: 4},
 			map[string]any{"chat_id": int64(11), "text": "<b>Новина</b>", "parse_mode": "HTML", "disable_notification": true,
 				"link_preview_options": map[string]any{"is_disabled": true}, "allow_paid_broadcast": true, "message_thread_id": int64(4),
 				"reply_markup": map[string]any{"inline_keyboard": []any{[]any{
@@ -209,7 +208,7 @@ func TestSend(t *testing.T) {
 }
 
 func TestSendPhotoEditAnswerCommands(t *testing.T) {
-	s, c := setup(t, tgtest.Options{})
+	s, c := setup(t, telegramtest.Options{})
 	ctx := context.Background()
 
 	id, err := c.SendPhoto(ctx, 21, "https://img.pravda.com.ua/1.jpg", "<b>Фото</b>", "HTML", true)
@@ -225,8 +224,8 @@ func TestSendPhotoEditAnswerCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✓ uk", "lang:uk")))
-	if err := c.EditText(ctx, 21, msgID, "<i>Мова</i>", "HTML", &kb); err != nil {
+	kb := telegram.NewInlineKeyboard([]telegram.InlineButton{telegram.CallbackButton("✓ uk", "lang:uk")})
+	if err := c.EditText(ctx, 21, msgID, "<i>Мова</i>", "HTML", kb); err != nil {
 		t.Fatalf("EditText: %v", err)
 	}
 	edit := s.SentTo(21)[2]
@@ -234,16 +233,16 @@ func TestSendPhotoEditAnswerCommands(t *testing.T) {
 		string(edit.ReplyMarkup) != `{"inline_keyboard":[[{"text":"✓ uk","callback_data":"lang:uk"}]]}` {
 		t.Errorf("edit Sent = %+v", edit)
 	}
-	err = c.EditText(ctx, 21, msgID, "<i>Мова</i>", "HTML", &kb)
+	err = c.EditText(ctx, 21, msgID, "<i>Мова</i>", "HTML", kb)
 	if e := asError(t, err); e.Kind != telegram.NotModified {
 		t.Errorf("repeated edit: %v, want NotModified", err)
 	}
 
-	_, cb := s.PressButton(tgtest.User{ID: 21}, tgtest.Chat{}, msgID, "lang:uk")
+	_, cb := s.PressButton(telegramtest.User{ID: 21}, telegramtest.Chat{}, msgID, "lang:uk")
 	if err := c.AnswerCallback(ctx, cb, "Готово"); err != nil {
 		t.Fatalf("AnswerCallback: %v", err)
 	}
-	if diff := cmp.Diff([]tgtest.CallbackAnswer{{ID: cb, Text: "Готово"}}, s.CallbackAnswers()); diff != "" {
+	if diff := cmp.Diff([]telegramtest.CallbackAnswer{{ID: cb, Text: "Готово"}}, s.CallbackAnswers()); diff != "" {
 		t.Errorf("CallbackAnswers (-want +got):\n%s", diff)
 	}
 	if err := c.AnswerCallback(ctx, cb, ""); telegram.KindOf(err) != telegram.BadRequest {
@@ -257,7 +256,7 @@ func TestSendPhotoEditAnswerCommands(t *testing.T) {
 	if err := c.SetMyCommands(ctx, []telegram.Command{{Command: "start", Description: "Start"}}, ""); err != nil {
 		t.Fatalf("SetMyCommands default: %v", err)
 	}
-	want := []tgtest.Command{{Command: "start", Description: "Почати"}, {Command: "lang", Description: "Мова"}}
+	want := []telegramtest.Command{{Command: "start", Description: "Почати"}, {Command: "lang", Description: "Мова"}}
 	if diff := cmp.Diff(want, s.Commands("uk")); diff != "" {
 		t.Errorf("Commands(uk) (-want +got):\n%s", diff)
 	}
@@ -276,7 +275,7 @@ func TestSendPhotoEditAnswerCommands(t *testing.T) {
 }
 
 func TestChatAdmin(t *testing.T) {
-	s, c := setup(t, tgtest.Options{})
+	s, c := setup(t, telegramtest.Options{})
 	s.SetMemberStatus(-7, 1, "creator")
 	s.SetMemberStatus(-7, 2, "administrator")
 	s.SetMemberStatus(-7, 3, "restricted")
@@ -312,11 +311,11 @@ func TestChatAdmin(t *testing.T) {
 }
 
 func TestGetUpdates(t *testing.T) {
-	s, c := setup(t, tgtest.Options{})
+	s, c := setup(t, telegramtest.Options{})
 	ctx := context.Background()
-	olena := tgtest.User{ID: 31, FirstName: "Олена", LanguageCode: "ru-UA"}
-	s.SendText(olena, tgtest.Chat{}, "/start")
-	s.PressButton(olena, tgtest.Chat{}, 1, "x")
+	olena := telegramtest.User{ID: 31, FirstName: "Олена", LanguageCode: "ru-UA"}
+	s.SendText(olena, telegramtest.Chat{}, "/start")
+	s.PressButton(olena, telegramtest.Chat{}, 1, "x")
 
 	ups, err := c.GetUpdates(ctx, 0, 0, []string{"message", "callback_query", "my_chat_member"})
 	if err != nil {
@@ -330,7 +329,7 @@ func TestGetUpdates(t *testing.T) {
 	}
 
 	// Confirming with offset, then a long poll that an injection ends.
-	done := make(chan []tgbotapi.Update, 1)
+	done := make(chan []telegram.Update, 1)
 	errs := make(chan error, 1)
 	go func() {
 		ups, err := c.GetUpdates(ctx, ups[1].UpdateID+1, 20*time.Second, nil)
@@ -338,7 +337,7 @@ func TestGetUpdates(t *testing.T) {
 		done <- ups
 	}()
 	time.Sleep(50 * time.Millisecond)
-	id := s.ChatMember(olena, tgtest.Chat{}, "member", "kicked")
+	id := s.ChatMember(olena, telegramtest.Chat{}, "member", "kicked")
 	select {
 	case err := <-errs:
 		ups := <-done
@@ -362,7 +361,7 @@ func TestGetUpdates(t *testing.T) {
 }
 
 func TestWebhookMethods(t *testing.T) {
-	s, c := setup(t, tgtest.Options{})
+	s, c := setup(t, telegramtest.Options{})
 	ctx := context.Background()
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer hook.Close()
@@ -391,7 +390,7 @@ func TestErrorKinds(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name        string
-		arrange     func(s *tgtest.Server)
+		arrange     func(s *telegramtest.Server)
 		msg         telegram.Message
 		wantKind    telegram.Kind
 		wantCode    int
@@ -399,32 +398,32 @@ func TestErrorKinds(t *testing.T) {
 		wantMigrate int64
 		wantSent    int // messages delivered to the chat
 	}{
-		{name: "flood from the limiter", arrange: func(s *tgtest.Server) { s.FailNext("sendMessage", 429, "Too Many Requests: retry after 12", 1) },
+		{name: "flood from the limiter", arrange: func(s *telegramtest.Server) { s.FailNext("sendMessage", 429, "Too Many Requests: retry after 12", 1) },
 			msg: telegram.Message{ChatID: 1, Text: "x"}, wantKind: telegram.Flood, wantCode: 429, wantRetry: 12 * time.Second},
-		{name: "migrated", arrange: func(s *tgtest.Server) { s.Migrate(-42, -1000000000042) },
+		{name: "migrated", arrange: func(s *telegramtest.Server) { s.Migrate(-42, -1000000000042) },
 			msg: telegram.Message{ChatID: -42, Text: "x"}, wantKind: telegram.Migrated, wantCode: 400, wantMigrate: -1000000000042},
 		{name: "bad markup", msg: telegram.Message{ChatID: 1, Text: "a <br> b", ParseMode: "HTML"}, wantKind: telegram.BadMarkup, wantCode: 400},
 		{name: "too long", msg: telegram.Message{ChatID: 1, Text: strings.Repeat("є", 4097)}, wantKind: telegram.TooLong, wantCode: 400},
-		{name: "chat not found", arrange: func(s *tgtest.Server) { s.FailNext("sendMessage", 400, "Bad Request: chat not found", 1) },
+		{name: "chat not found", arrange: func(s *telegramtest.Server) { s.FailNext("sendMessage", 400, "Bad Request: chat not found", 1) },
 			msg: telegram.Message{ChatID: 1, Text: "x"}, wantKind: telegram.ChatNotFound, wantCode: 400},
 		{name: "bad request", msg: telegram.Message{ChatID: 1, Text: "  "}, wantKind: telegram.BadRequest, wantCode: 400},
-		{name: "blocked", arrange: func(s *tgtest.Server) { s.Block(1) },
+		{name: "blocked", arrange: func(s *telegramtest.Server) { s.Block(1) },
 			msg: telegram.Message{ChatID: 1, Text: "x"}, wantKind: telegram.Blocked, wantCode: 403},
-		{name: "unauthorized later", arrange: func(s *tgtest.Server) { s.FailNext("sendMessage", 401, "Unauthorized", 1) },
+		{name: "unauthorized later", arrange: func(s *telegramtest.Server) { s.FailNext("sendMessage", 401, "Unauthorized", 1) },
 			msg: telegram.Message{ChatID: 1, Text: "x"}, wantKind: telegram.Unauthorized, wantCode: 401},
-		{name: "server JSON 500", arrange: func(s *tgtest.Server) { s.FailNext("sendMessage", 500, "Internal Server Error", 1) },
+		{name: "server JSON 500", arrange: func(s *telegramtest.Server) { s.FailNext("sendMessage", 500, "Internal Server Error", 1) },
 			msg: telegram.Message{ChatID: 1, Text: "x"}, wantKind: telegram.Server, wantCode: 500},
-		{name: "proxy HTML 502", arrange: func(s *tgtest.Server) {
+		{name: "proxy HTML 502", arrange: func(s *telegramtest.Server) {
 			s.FailNext("sendMessage", 502, "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", 1)
 		}, msg: telegram.Message{ChatID: 1, Text: "x"}, wantKind: telegram.Server, wantCode: 502},
-		{name: "injected 5xx faults", arrange: func(s *tgtest.Server) { s.SetFaults(tgtest.Faults{ServerErrorRate: 1}) },
+		{name: "injected 5xx faults", arrange: func(s *telegramtest.Server) { s.SetFaults(telegramtest.Faults{ServerErrorRate: 1}) },
 			msg: telegram.Message{ChatID: 1, Text: "x"}, wantKind: telegram.Server, wantCode: 500},
-		{name: "dropped after delivery", arrange: func(s *tgtest.Server) { s.SetFaults(tgtest.Faults{DropRate: 1}) },
+		{name: "dropped after delivery", arrange: func(s *telegramtest.Server) { s.SetFaults(telegramtest.Faults{DropRate: 1}) },
 			msg: telegram.Message{ChatID: 1, Text: "x"}, wantKind: telegram.NetworkAmbiguous, wantSent: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := setup(t, tgtest.Options{})
+			s, c := setup(t, telegramtest.Options{})
 			if tt.arrange != nil {
 				tt.arrange(s)
 			}
@@ -446,7 +445,7 @@ func TestErrorKinds(t *testing.T) {
 }
 
 func TestFloodFromTheRateLimit(t *testing.T) {
-	_, c := setup(t, tgtest.Options{ChatInterval: time.Minute})
+	_, c := setup(t, telegramtest.Options{ChatInterval: time.Minute})
 	ctx := context.Background()
 	if _, err := c.Send(ctx, telegram.Message{ChatID: 5, Text: "a"}); err != nil {
 		t.Fatal(err)
@@ -462,7 +461,7 @@ func TestNetworkBeforeSend(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("connection refused", func(t *testing.T) {
-		s := tgtest.NewServer(tgtest.Options{Token: token})
+		s := telegramtest.NewServer(telegramtest.Options{Token: token})
 		// No keep-alive: a request written on a pooled connection that the
 		// server has just closed is (rightly) ambiguous.
 		hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -496,7 +495,7 @@ func TestNetworkBeforeSend(t *testing.T) {
 	})
 
 	t.Run("context already done", func(t *testing.T) {
-		s, c := setup(t, tgtest.Options{})
+		s, c := setup(t, telegramtest.Options{})
 		done, cancel := context.WithCancel(ctx)
 		cancel()
 		_, err := c.Send(done, telegram.Message{ChatID: 1, Text: "x"})
@@ -509,7 +508,7 @@ func TestNetworkBeforeSend(t *testing.T) {
 	})
 
 	t.Run("context ends while dialling", func(t *testing.T) {
-		s := tgtest.NewServer(tgtest.Options{Token: token})
+		s := telegramtest.NewServer(telegramtest.Options{Token: token})
 		defer s.Close()
 		var dials atomic.Int32
 		hc := &http.Client{Transport: &http.Transport{
@@ -542,8 +541,8 @@ func TestNetworkAmbiguous(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("slow answer, context ends after the write", func(t *testing.T) {
-		s, c := setup(t, tgtest.Options{})
-		s.SetFaults(tgtest.Faults{SlowRate: 1, SlowDelay: 2 * time.Second})
+		s, c := setup(t, telegramtest.Options{})
+		s.SetFaults(telegramtest.Faults{SlowRate: 1, SlowDelay: 2 * time.Second})
 		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
 		_, err := c.Send(short, telegram.Message{ChatID: 3, Text: "x"})
@@ -622,7 +621,7 @@ func TestOddAnswers(t *testing.T) {
 }
 
 func TestConcurrentSends(t *testing.T) {
-	s, c := setup(t, tgtest.Options{})
+	s, c := setup(t, telegramtest.Options{})
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for g := range 8 {

@@ -1,4 +1,4 @@
-package tgtest
+package telegramtest
 
 import (
 	"encoding/json"
@@ -455,7 +455,7 @@ func (s *Server) limitLocked(c *chat, paid bool, now time.Time) (answer, bool) {
 
 func (s *Server) editMessageText(p params) answer {
 	if p.has("inline_message_id") {
-		return badRequest("inline messages are not supported by tgtest")
+		return badRequest("inline messages are not supported by telegramtest")
 	}
 	id, a := chatID(p)
 	if a.status != 0 {

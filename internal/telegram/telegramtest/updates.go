@@ -1,4 +1,4 @@
-package tgtest
+package telegramtest
 
 import (
 	"bytes"
@@ -467,7 +467,7 @@ func (s *Server) deliverWebhooks(ctx context.Context) {
 func (s *Server) postUpdate(ctx context.Context, hookURL, secret string, body []byte) (map[string]json.RawMessage, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("tgtest: unable to make the webhook request: %w", err)
+		return nil, fmt.Errorf("telegramtest: unable to make the webhook request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if secret != "" {
@@ -475,12 +475,12 @@ func (s *Server) postUpdate(ctx context.Context, hookURL, secret string, body []
 	}
 	resp, err := s.hooks.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("tgtest: webhook unreachable: %w", err)
+		return nil, fmt.Errorf("telegramtest: webhook unreachable: %w", err)
 	}
 	defer resp.Body.Close()
 	answerBody, readErr := io.ReadAll(io.LimitReader(resp.Body, maxWebhookAnswer))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("tgtest: wrong response from the webhook: %s", resp.Status)
+		return nil, fmt.Errorf("telegramtest: wrong response from the webhook: %s", resp.Status)
 	}
 	if readErr != nil {
 		return nil, nil // delivered; a broken answer body carries no method

@@ -1,4 +1,4 @@
-package tgtest
+package telegramtest
 
 import (
 	"bytes"

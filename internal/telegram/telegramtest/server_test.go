@@ -1,4 +1,4 @@
-package tgtest_test
+package telegramtest_test
 
 import (
 	"bytes"
@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
-	"newsbot/bot/tgtest"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 // envelope is a Bot API answer.
@@ -53,15 +52,15 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func newServer(t *testing.T, opts tgtest.Options) *tgtest.Server {
+func newServer(t *testing.T, opts telegramtest.Options) *telegramtest.Server {
 	t.Helper()
-	s := tgtest.NewServer(opts)
+	s := telegramtest.NewServer(opts)
 	t.Cleanup(s.Close)
 	return s
 }
 
 // call posts params as JSON to method and decodes the answer.
-func call(t *testing.T, s *tgtest.Server, method string, params map[string]any) (int, envelope) {
+func call(t *testing.T, s *telegramtest.Server, method string, params map[string]any) (int, envelope) {
 	t.Helper()
 	body, err := json.Marshal(params)
 	if err != nil {
@@ -70,8 +69,8 @@ func call(t *testing.T, s *tgtest.Server, method string, params map[string]any) 
 	return post(t, s.URL()+"/bot"+s.Token()+"/"+method, "application/json", bytes.NewReader(body))
 }
 
-// callForm posts params form-encoded, as tgbotapi does.
-func callForm(t *testing.T, s *tgtest.Server, method string, params url.Values) (int, envelope) {
+// callForm posts params form-encoded, as the client library does.
+func callForm(t *testing.T, s *telegramtest.Server, method string, params url.Values) (int, envelope) {
 	t.Helper()
 	return post(t, s.URL()+"/bot"+s.Token()+"/"+method, "application/x-www-form-urlencoded", strings.NewReader(params.Encode()))
 }
@@ -98,62 +97,26 @@ func post(t *testing.T, u, contentType string, body io.Reader) (int, envelope) {
 }
 
 // send sends a plain message and returns the answer.
-func send(t *testing.T, s *tgtest.Server, chatID int64, text string) (int, envelope) {
+func send(t *testing.T, s *telegramtest.Server, chatID int64, text string) (int, envelope) {
 	t.Helper()
 	return call(t, s, "sendMessage", map[string]any{"chat_id": chatID, "text": text})
 }
 
-func sendOK(t *testing.T, s *tgtest.Server, chatID int64, text string) tgbotapi.Message {
+func sendOK(t *testing.T, s *telegramtest.Server, chatID int64, text string) message {
 	t.Helper()
 	code, env := send(t, s, chatID, text)
 	if code != http.StatusOK {
 		t.Fatalf("sendMessage to %d: %d %s", chatID, code, env.Description)
 	}
-	var m tgbotapi.Message
+	var m message
 	if err := json.Unmarshal(env.Result, &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-func TestGetMeWithTheRealClient(t *testing.T) {
-	s := newServer(t, tgtest.Options{Token: "42:secret", BotUserName: "my_bot"})
-	bot, err := tgbotapi.NewBotAPIWithClient("42:secret", s.URL()+"/bot%s/%s", http.DefaultClient)
-	if err != nil {
-		t.Fatalf("NewBotAPIWithClient: %v", err)
-	}
-	want := tgbotapi.User{ID: 42, IsBot: true, FirstName: "Newsbot Test", UserName: "my_bot", CanJoinGroups: true}
-	if diff := cmp.Diff(want, bot.Self); diff != "" {
-		t.Errorf("Self (-want +got):\n%s", diff)
-	}
-
-	// tgbotapi's own send path (form-encoded) works too.
-	m, err := bot.Send(tgbotapi.NewMessage(7, "hello"))
-	if err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	if m.MessageID != 1 || m.Chat.ID != 7 || m.Text != "hello" {
-		t.Errorf("Send result = id %d chat %d text %q, want 1, 7, hello", m.MessageID, m.Chat.ID, m.Text)
-	}
-
-	// An uploaded photo comes as multipart/form-data.
-	photo := tgbotapi.NewPhoto(7, tgbotapi.FileBytes{Name: "front.jpg", Bytes: []byte("\xff\xd8\xff")})
-	photo.Caption = "Фото дня"
-	m, err = bot.Send(photo)
-	if err != nil {
-		t.Fatalf("Send(photo): %v", err)
-	}
-	if len(m.Photo) == 0 || m.Caption != "Фото дня" {
-		t.Errorf("photo result = %+v, want sizes and the caption", m)
-	}
-	sent := s.SentTo(7)
-	if len(sent) != 2 || sent[1].Method != "sendPhoto" || sent[1].Params["photo"] != "attach://front.jpg" || sent[1].Text != "Фото дня" {
-		t.Errorf("SentTo(7) = %+v, want the uploaded photo", sent)
-	}
-}
-
 func TestWrongTokenIsUnauthorized(t *testing.T) {
-	s := newServer(t, tgtest.Options{Token: "1:right"})
+	s := newServer(t, telegramtest.Options{Token: "1:right"})
 	for _, path := range []string{"/bot1:wrong/getMe", "/bot/getMe", "/getMe"} {
 		code, env := post(t, s.URL()+path, "application/json", strings.NewReader("{}"))
 		if code != http.StatusUnauthorized || env.Description != "Unauthorized" {
@@ -224,7 +187,7 @@ func TestSendMessageValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newServer(t, tgtest.Options{})
+			s := newServer(t, telegramtest.Options{})
 			code, env := call(t, s, "sendMessage", tt.params)
 			if code != tt.wantCode || env.Description != tt.wantDesc {
 				t.Errorf("sendMessage = %d %q, want %d %q", code, env.Description, tt.wantCode, tt.wantDesc)
@@ -240,7 +203,7 @@ func TestSendMessageValidation(t *testing.T) {
 	}
 
 	t.Run("invalid UTF-8 in a form", func(t *testing.T) {
-		s := newServer(t, tgtest.Options{})
+		s := newServer(t, telegramtest.Options{})
 		code, env := callForm(t, s, "sendMessage", url.Values{"chat_id": {"1"}, "text": {"a\xffb"}})
 		if code != 400 || env.Description != "Bad Request: text must be encoded in UTF-8" {
 			t.Errorf("sendMessage = %d %q, want 400 text must be encoded in UTF-8", code, env.Description)
@@ -250,8 +213,8 @@ func TestSendMessageValidation(t *testing.T) {
 
 func TestSendMessageResultAndRecord(t *testing.T) {
 	clk := newClock()
-	s := newServer(t, tgtest.Options{Now: clk.Now})
-	s.SendText(tgtest.User{ID: 5, FirstName: "Олена", UserName: "olena"}, tgtest.Chat{}, "/start")
+	s := newServer(t, telegramtest.Options{Now: clk.Now})
+	s.SendText(telegramtest.User{ID: 5, FirstName: "Олена", UserName: "olena"}, telegramtest.Chat{}, "/start")
 
 	markup := `{"inline_keyboard":[[{"text":"Читати","url":"https://www.pravda.com.ua/"}],[{"text":"🔔","callback_data":"sub:war"}]]}`
 	code, env := callForm(t, s, "sendMessage", url.Values{
@@ -287,7 +250,7 @@ func TestSendMessageResultAndRecord(t *testing.T) {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 
-	wantSent := []tgtest.Sent{{
+	wantSent := []telegramtest.Sent{{
 		Method: "sendMessage", ChatID: 5, MessageID: 2,
 		Text: "<b>Заголовок</b> &amp; текст", Plain: "Заголовок & текст", ParseMode: "HTML", Silent: true,
 		ReplyMarkup: json.RawMessage(markup),
@@ -326,7 +289,7 @@ func TestSendMessageResultAndRecord(t *testing.T) {
 }
 
 func TestMessageIDsPerChat(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	var got []int
 	for _, chat := range []int64{1, 2, 1, -100, 1, 2} {
 		got = append(got, sendOK(t, s, chat, "x").MessageID)
@@ -344,7 +307,7 @@ func TestMessageIDsPerChat(t *testing.T) {
 }
 
 func TestSendPhoto(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	tests := []struct {
 		name     string
 		params   map[string]any
@@ -375,13 +338,13 @@ func TestSendPhoto(t *testing.T) {
 }
 
 func TestEditMessageText(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	kb := `{"inline_keyboard":[[{"text":"a","callback_data":"a"}]]}`
 	code, env := call(t, s, "sendMessage", map[string]any{"chat_id": 8, "text": "<b>one</b>", "parse_mode": "HTML", "reply_markup": json.RawMessage(kb)})
 	if code != 200 {
 		t.Fatalf("sendMessage: %d %s", code, env.Description)
 	}
-	s.SendText(tgtest.User{ID: 8}, tgtest.Chat{}, "hi") // message 2, the user's
+	s.SendText(telegramtest.User{ID: 8}, telegramtest.Chat{}, "hi") // message 2, the user's
 	photo, _ := call(t, s, "sendPhoto", map[string]any{"chat_id": 8, "photo": "p"})
 	if photo != 200 {
 		t.Fatal("sendPhoto failed")
@@ -426,7 +389,7 @@ func TestEditMessageText(t *testing.T) {
 }
 
 func TestBlockAndMigrate(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	sendOK(t, s, 10, "before")
 	s.Block(10)
 	s.Block(-20)
@@ -471,7 +434,7 @@ func TestBlockAndMigrate(t *testing.T) {
 }
 
 func TestWaitSent(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	go func() {
 		for i := range 3 {
 			time.Sleep(10 * time.Millisecond)
@@ -497,7 +460,7 @@ func TestWaitSent(t *testing.T) {
 }
 
 func TestGetChatMember(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	s.SetMemberStatus(-300, 1, "creator")
 	s.SetMemberStatus(-300, 2, "administrator")
 	s.SetMemberStatus(-300, 4, "kicked")
@@ -520,7 +483,7 @@ func TestGetChatMember(t *testing.T) {
 		code, env := call(t, s, "getChatMember", map[string]any{"chat_id": tt.chat, "user_id": tt.user})
 		got := env.Description
 		if code == 200 {
-			var m tgbotapi.ChatMember
+			var m chatMember
 			if err := json.Unmarshal(env.Result, &m); err != nil {
 				t.Fatal(err)
 			}

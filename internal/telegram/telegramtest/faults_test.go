@@ -1,4 +1,4 @@
-package tgtest_test
+package telegramtest_test
 
 import (
 	"io"
@@ -9,12 +9,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"newsbot/bot/tgtest"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 // rawSend posts a sendMessage and returns the status, content type and
 // body, or the transport error.
-func rawSend(t *testing.T, s *tgtest.Server, chatID string) (status int, contentType, body string, err error) {
+func rawSend(t *testing.T, s *telegramtest.Server, chatID string) (status int, contentType, body string, err error) {
 	t.Helper()
 	resp, err := http.Post(s.URL()+"/bot"+s.Token()+"/sendMessage", "application/json",
 		strings.NewReader(`{"chat_id":`+chatID+`,"text":"x"}`))
@@ -27,8 +27,8 @@ func rawSend(t *testing.T, s *tgtest.Server, chatID string) (status int, content
 }
 
 func TestServerErrorFault(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
-	s.SetFaults(tgtest.Faults{ServerErrorRate: 1})
+	s := newServer(t, telegramtest.Options{})
+	s.SetFaults(telegramtest.Faults{ServerErrorRate: 1})
 	var got []string
 	for range 4 {
 		code, ct, body, err := rawSend(t, s, "1")
@@ -61,8 +61,8 @@ func TestServerErrorFault(t *testing.T) {
 }
 
 func TestDropFault(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
-	s.SetFaults(tgtest.Faults{DropRate: 1})
+	s := newServer(t, telegramtest.Options{})
+	s.SetFaults(telegramtest.Faults{DropRate: 1})
 	_, _, _, err := rawSend(t, s, "2")
 	if err == nil {
 		t.Fatal("a dropped send got an answer")
@@ -73,16 +73,16 @@ func TestDropFault(t *testing.T) {
 	if st := s.Stats(); st.Drops != 1 || st.Delivered != 1 {
 		t.Errorf("Stats() drops %d delivered %d, want 1 and 1", st.Drops, st.Delivered)
 	}
-	s.SetFaults(tgtest.Faults{})
+	s.SetFaults(telegramtest.Faults{})
 	if code, _, _, err := rawSend(t, s, "2"); err != nil || code != 200 {
 		t.Errorf("send after clearing faults: %d %v", code, err)
 	}
 }
 
 func TestSlowFault(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	const delay = 150 * time.Millisecond
-	s.SetFaults(tgtest.Faults{SlowRate: 1, SlowDelay: delay})
+	s.SetFaults(telegramtest.Faults{SlowRate: 1, SlowDelay: delay})
 	start := time.Now()
 	code, _, _, err := rawSend(t, s, "3")
 	if err != nil || code != 200 {
@@ -98,8 +98,8 @@ func TestSlowFault(t *testing.T) {
 
 func TestFaultsAreSeeded(t *testing.T) {
 	pattern := func(seed int64) string {
-		s := newServer(t, tgtest.Options{})
-		s.SetFaults(tgtest.Faults{ServerErrorRate: 0.5, Seed: seed})
+		s := newServer(t, telegramtest.Options{})
+		s.SetFaults(telegramtest.Faults{ServerErrorRate: 0.5, Seed: seed})
 		var b strings.Builder
 		for range 24 {
 			code, _, _, err := rawSend(t, s, "1")
@@ -127,7 +127,7 @@ func TestFaultsAreSeeded(t *testing.T) {
 }
 
 func TestFailNext(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	s.FailNext("sendMessage", 429, "Too Many Requests: retry after 7", 2)
 	s.FailNext("SENDPHOTO", 400, "Bad Request: chat not found", 1)
 	s.FailNext("getMe", 502, "<html><body>Bad Gateway</body></html>", 1)

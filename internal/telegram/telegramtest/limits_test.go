@@ -1,7 +1,6 @@
-package tgtest_test
+package telegramtest_test
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -10,14 +9,13 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
-	"newsbot/bot/tgtest"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 // outcome is the short form of a send's answer: "ok" or "429 after N".
-func outcome(t *testing.T, s *tgtest.Server, chatID int64, params map[string]any) string {
+func outcome(t *testing.T, s *telegramtest.Server, chatID int64, params map[string]any) string {
 	t.Helper()
 	p := map[string]any{"chat_id": chatID, "text": "x"}
 	for k, v := range params {
@@ -39,7 +37,7 @@ func outcome(t *testing.T, s *tgtest.Server, chatID int64, params map[string]any
 
 func TestGlobalRate(t *testing.T) {
 	clk := newClock()
-	s := newServer(t, tgtest.Options{GlobalRate: 30, Now: clk.Now})
+	s := newServer(t, telegramtest.Options{GlobalRate: 30, Now: clk.Now})
 	var got []string
 	for i := range 31 { // a burst of 30, one second's worth, then 429
 		got = append(got, outcome(t, s, int64(1000+i), nil))
@@ -70,7 +68,7 @@ func TestGlobalRate(t *testing.T) {
 
 func TestGlobalBurstAndSlowRate(t *testing.T) {
 	clk := newClock()
-	s := newServer(t, tgtest.Options{GlobalRate: 0.2, GlobalBurst: 2, Now: clk.Now})
+	s := newServer(t, telegramtest.Options{GlobalRate: 0.2, GlobalBurst: 2, Now: clk.Now})
 	got := []string{outcome(t, s, 1, nil), outcome(t, s, 2, nil), outcome(t, s, 3, nil)}
 	clk.Advance(2 * time.Second) // 0.4 of a token: 3 s still to wait
 	got = append(got, outcome(t, s, 4, nil))
@@ -84,7 +82,7 @@ func TestGlobalBurstAndSlowRate(t *testing.T) {
 
 func TestChatInterval(t *testing.T) {
 	clk := newClock()
-	s := newServer(t, tgtest.Options{ChatInterval: time.Second, Now: clk.Now})
+	s := newServer(t, telegramtest.Options{ChatInterval: time.Second, Now: clk.Now})
 	steps := []struct {
 		advance time.Duration
 		chat    int64
@@ -112,7 +110,7 @@ func TestChatInterval(t *testing.T) {
 
 func TestGroupPerMinute(t *testing.T) {
 	clk := newClock()
-	s := newServer(t, tgtest.Options{GroupPerMinute: 20, ChatInterval: time.Second, Now: clk.Now})
+	s := newServer(t, telegramtest.Options{GroupPerMinute: 20, ChatInterval: time.Second, Now: clk.Now})
 	for i := range 20 {
 		if got := outcome(t, s, -100, nil); got != "ok" {
 			t.Fatalf("send %d: %s, want ok", i, got)
@@ -159,7 +157,7 @@ func TestJitter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			s := newServer(t, tgtest.Options{GlobalRate: 100, GlobalBurst: 1, Jitter: tt.jitter, Now: clk.Now})
+			s := newServer(t, telegramtest.Options{GlobalRate: 100, GlobalBurst: 1, Jitter: tt.jitter, Now: clk.Now})
 			var got []string
 			for i := range 4 {
 				got = append(got, outcome(t, s, int64(i+1), nil))
@@ -184,7 +182,7 @@ func TestJitter(t *testing.T) {
 	// Spacing per chat tolerates the jitter too, but never more than half
 	// the interval.
 	clk := newClock()
-	s := newServer(t, tgtest.Options{ChatInterval: 60 * time.Millisecond, Jitter: time.Second, Now: clk.Now})
+	s := newServer(t, telegramtest.Options{ChatInterval: 60 * time.Millisecond, Jitter: time.Second, Now: clk.Now})
 	got := []string{outcome(t, s, 1, nil)}
 	clk.Advance(29 * time.Millisecond)
 	got = append(got, outcome(t, s, 1, nil))
@@ -197,7 +195,7 @@ func TestJitter(t *testing.T) {
 
 func TestPaidBroadcastRate(t *testing.T) {
 	clk := newClock()
-	s := newServer(t, tgtest.Options{GlobalRate: 1, PaidRate: 3, Now: clk.Now})
+	s := newServer(t, telegramtest.Options{GlobalRate: 1, PaidRate: 3, Now: clk.Now})
 	paid := map[string]any{"allow_paid_broadcast": true}
 	got := []string{
 		outcome(t, s, 1, nil), outcome(t, s, 2, nil),
@@ -222,26 +220,9 @@ func TestPaidBroadcastRate(t *testing.T) {
 	}
 }
 
-func TestFloodSeenByTheRealClient(t *testing.T) {
-	clk := newClock()
-	s := newServer(t, tgtest.Options{ChatInterval: time.Second, Now: clk.Now})
-	bot, err := tgbotapi.NewBotAPIWithClient(s.Token(), s.URL()+"/bot%s/%s", http.DefaultClient)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bot.Send(tgbotapi.NewMessage(1, "a")); err != nil {
-		t.Fatal(err)
-	}
-	_, err = bot.Send(tgbotapi.NewMessage(1, "b"))
-	var apiErr *tgbotapi.Error
-	if !errors.As(err, &apiErr) || apiErr.Code != 429 || apiErr.RetryAfter != 1 {
-		t.Fatalf("second send: %#v, want a 429 with retry_after 1", err)
-	}
-}
-
 func TestConcurrentSendsRespectTheBucket(t *testing.T) {
 	const rate, senders, perSender = 50, 8, 25
-	s := newServer(t, tgtest.Options{GlobalRate: rate})
+	s := newServer(t, telegramtest.Options{GlobalRate: rate})
 	start := time.Now()
 	var wg sync.WaitGroup
 	for g := range senders {
@@ -266,7 +247,7 @@ func TestConcurrentSendsRespectTheBucket(t *testing.T) {
 	if st.Delivered+st.TooManyRequests != senders*perSender {
 		t.Errorf("delivered %d + 429s %d, want %d requests in all", st.Delivered, st.TooManyRequests, senders*perSender)
 	}
-	if limit := rate + int((elapsed+tgtest.DefaultJitter).Seconds()*rate) + 1; st.Delivered > limit {
+	if limit := rate + int((elapsed+telegramtest.DefaultJitter).Seconds()*rate) + 1; st.Delivered > limit {
 		t.Errorf("delivered %d in %v, more than the bucket allows (%d)", st.Delivered, elapsed, limit)
 	}
 	if st.Delivered < rate {

@@ -1,4 +1,4 @@
-package tgtest_test
+package telegramtest_test
 
 import (
 	"context"
@@ -6,14 +6,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"newsbot/bot/tgtest"
 	"newsbot/internal/telegram"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 // BenchmarkSendMessage measures the fake's throughput for sendMessage
 // through the production client, with 8 concurrent senders and no limits.
 func BenchmarkSendMessage(b *testing.B) {
-	s := tgtest.NewServer(tgtest.Options{})
+	s := telegramtest.NewServer(telegramtest.Options{})
 	defer s.Close()
 	c, err := telegram.New(context.Background(), telegram.Config{Token: s.Token(), APIURL: s.URL()})
 	if err != nil {

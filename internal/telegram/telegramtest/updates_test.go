@@ -1,4 +1,4 @@
-package tgtest_test
+package telegramtest_test
 
 import (
 	"context"
@@ -11,27 +11,26 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
-	"newsbot/bot/tgtest"
+	"newsbot/internal/telegram/telegramtest"
 )
 
 // poll calls getUpdates and decodes the updates.
-func poll(t *testing.T, s *tgtest.Server, params map[string]any) (int, string, []tgbotapi.Update) {
+func poll(t *testing.T, s *telegramtest.Server, params map[string]any) (int, string, []update) {
 	t.Helper()
 	code, env := call(t, s, "getUpdates", params)
 	if code != 200 {
 		return code, env.Description, nil
 	}
-	var ups []tgbotapi.Update
+	var ups []update
 	if err := json.Unmarshal(env.Result, &ups); err != nil {
 		t.Fatalf("getUpdates result: %v", err)
 	}
 	return code, "", ups
 }
 
-func updateIDs(ups []tgbotapi.Update) []int {
+func updateIDs(ups []update) []int {
 	ids := []int{}
 	for _, u := range ups {
 		ids = append(ids, u.UpdateID)
@@ -39,21 +38,21 @@ func updateIDs(ups []tgbotapi.Update) []int {
 	return ids
 }
 
-var olena = tgtest.User{ID: 77, FirstName: "Олена", UserName: "olena", LanguageCode: "uk"}
+var olena = telegramtest.User{ID: 77, FirstName: "Олена", UserName: "olena", LanguageCode: "uk"}
 
 func TestInjectedUpdatesDecode(t *testing.T) {
 	clk := newClock()
-	s := newServer(t, tgtest.Options{Now: clk.Now})
-	group := tgtest.Chat{ID: -500, Type: "supergroup", Title: "Редакція"}
+	s := newServer(t, telegramtest.Options{Now: clk.Now})
+	group := telegramtest.Chat{ID: -500, Type: "supergroup", Title: "Редакція"}
 
-	s.SendText(olena, tgtest.Chat{}, "/start@newsbot_test_bot")
+	s.SendText(olena, telegramtest.Chat{}, "/start@newsbot_test_bot")
 	code, env := call(t, s, "sendMessage", map[string]any{"chat_id": 77, "text": "Оберіть",
 		"reply_markup": map[string]any{"inline_keyboard": [][]map[string]any{{{"text": "EN", "callback_data": "lang:en"}}}}})
 	if code != 200 {
 		t.Fatal(env.Description)
 	}
-	_, cbID := s.PressButton(olena, tgtest.Chat{}, 2, "lang:en")
-	s.ChatMember(olena, tgtest.Chat{}, "member", "kicked")
+	_, cbID := s.PressButton(olena, telegramtest.Chat{}, 2, "lang:en")
+	s.ChatMember(olena, telegramtest.Chat{}, "member", "kicked")
 	s.SendText(olena, group, "привіт")
 
 	_, _, ups := poll(t, s, nil)
@@ -87,9 +86,9 @@ func TestInjectedUpdatesDecode(t *testing.T) {
 }
 
 func TestOffsetConfirmsUpdates(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	for range 3 {
-		s.SendText(olena, tgtest.Chat{}, "x")
+		s.SendText(olena, telegramtest.Chat{}, "x")
 	}
 	steps := []struct {
 		params      map[string]any
@@ -113,7 +112,7 @@ func TestOffsetConfirmsUpdates(t *testing.T) {
 		}
 	}
 	for range 3 {
-		s.SendText(olena, tgtest.Chat{}, "y") // 4, 5, 6
+		s.SendText(olena, telegramtest.Chat{}, "y") // 4, 5, 6
 	}
 	_, _, ups := poll(t, s, map[string]any{"offset": -1})
 	if diff := cmp.Diff([]int{6}, updateIDs(ups)); diff != "" {
@@ -125,23 +124,23 @@ func TestOffsetConfirmsUpdates(t *testing.T) {
 }
 
 func TestAllowedUpdates(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
-	s.SendText(olena, tgtest.Chat{}, "a")                  // 1
-	s.PressButton(olena, tgtest.Chat{}, 1, "d")            // 2
-	s.ChatMember(olena, tgtest.Chat{}, "member", "kicked") // 3
+	s := newServer(t, telegramtest.Options{})
+	s.SendText(olena, telegramtest.Chat{}, "a")                  // 1
+	s.PressButton(olena, telegramtest.Chat{}, 1, "d")            // 2
+	s.ChatMember(olena, telegramtest.Chat{}, "member", "kicked") // 3
 	_, _, ups := poll(t, s, map[string]any{"allowed_updates": []string{"message", "my_chat_member"}})
 	if diff := cmp.Diff([]int{1, 3}, updateIDs(ups)); diff != "" {
 		t.Errorf("allowed message+my_chat_member (-want +got):\n%s", diff)
 	}
 	// The setting persists across polls that do not repeat it.
-	s.PressButton(olena, tgtest.Chat{}, 1, "d") // 4, dropped
-	s.SendText(olena, tgtest.Chat{}, "b")       // 5
+	s.PressButton(olena, telegramtest.Chat{}, 1, "d") // 4, dropped
+	s.SendText(olena, telegramtest.Chat{}, "b")       // 5
 	_, _, ups = poll(t, s, map[string]any{"offset": 4})
 	if diff := cmp.Diff([]int{5}, updateIDs(ups)); diff != "" {
 		t.Errorf("persisted allowed_updates (-want +got):\n%s", diff)
 	}
 	// An empty list restores the default (every kind newsbot uses).
-	s.PressButton(olena, tgtest.Chat{}, 1, "d") // 6
+	s.PressButton(olena, telegramtest.Chat{}, 1, "d") // 6
 	_, _, ups = poll(t, s, map[string]any{"offset": 6, "allowed_updates": []string{}})
 	if diff := cmp.Diff([]int{6}, updateIDs(ups)); diff != "" {
 		t.Errorf("default allowed_updates (-want +got):\n%s", diff)
@@ -149,9 +148,9 @@ func TestAllowedUpdates(t *testing.T) {
 }
 
 func TestLongPollReturnsWhenAnUpdateArrives(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	type result struct {
-		ups     []tgbotapi.Update
+		ups     []update
 		elapsed time.Duration
 	}
 	done := make(chan result, 1)
@@ -166,7 +165,7 @@ func TestLongPollReturnsWhenAnUpdateArrives(t *testing.T) {
 		t.Fatalf("the poll returned %d updates before any was injected", len(r.ups))
 	default:
 	}
-	s.SendText(olena, tgtest.Chat{}, "news?")
+	s.SendText(olena, telegramtest.Chat{}, "news?")
 	select {
 	case r := <-done:
 		if len(r.ups) != 1 || r.ups[0].Message.Text != "news?" {
@@ -181,7 +180,7 @@ func TestLongPollReturnsWhenAnUpdateArrives(t *testing.T) {
 }
 
 func TestLongPollTimesOut(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	start := time.Now()
 	code, _, ups := poll(t, s, map[string]any{"timeout": 1})
 	if elapsed := time.Since(start); code != 200 || len(ups) != 0 || elapsed < 900*time.Millisecond {
@@ -190,7 +189,7 @@ func TestLongPollTimesOut(t *testing.T) {
 }
 
 func TestNewerPollTerminatesOlder(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	type result struct {
 		code int
 		desc string
@@ -222,9 +221,9 @@ func TestNewerPollTerminatesOlder(t *testing.T) {
 }
 
 func TestCallbackAnswers(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
-	_, id1 := s.PressButton(olena, tgtest.Chat{}, 1, "a")
-	_, id2 := s.PressButton(olena, tgtest.Chat{}, 1, "b")
+	s := newServer(t, telegramtest.Options{})
+	_, id1 := s.PressButton(olena, telegramtest.Chat{}, 1, "a")
+	_, id2 := s.PressButton(olena, telegramtest.Chat{}, 1, "b")
 	if id1 == id2 || id1 == "" {
 		t.Fatalf("callback IDs %q and %q, want distinct", id1, id2)
 	}
@@ -247,16 +246,16 @@ func TestCallbackAnswers(t *testing.T) {
 	if diff := cmp.Diff([]string{id2, id1}, s.Callbacks()); diff != "" {
 		t.Errorf("Callbacks() (-want +got):\n%s", diff)
 	}
-	want := []tgtest.CallbackAnswer{{ID: id2, Text: "Готово"}, {ID: id1, ShowAlert: true}}
+	want := []telegramtest.CallbackAnswer{{ID: id2, Text: "Готово"}, {ID: id1, ShowAlert: true}}
 	if diff := cmp.Diff(want, s.CallbackAnswers()); diff != "" {
 		t.Errorf("CallbackAnswers() (-want +got):\n%s", diff)
 	}
 }
 
 func TestCommands(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
-	uk := []tgtest.Command{{Command: "start", Description: "Почати"}, {Command: "tags", Description: "Теми"}}
-	en := []tgtest.Command{{Command: "start", Description: "Start"}}
+	s := newServer(t, telegramtest.Options{})
+	uk := []telegramtest.Command{{Command: "start", Description: "Почати"}, {Command: "tags", Description: "Теми"}}
+	en := []telegramtest.Command{{Command: "start", Description: "Start"}}
 	if code, env := call(t, s, "setMyCommands", map[string]any{"commands": uk, "language_code": "uk"}); code != 200 {
 		t.Fatal(env.Description)
 	}
@@ -271,7 +270,7 @@ func TestCommands(t *testing.T) {
 		t.Errorf("Commands(\"\") (-want +got):\n%s", diff)
 	}
 	code, env := call(t, s, "getMyCommands", map[string]any{"language_code": "uk"})
-	var got []tgtest.Command
+	var got []telegramtest.Command
 	if code != 200 || json.Unmarshal(env.Result, &got) != nil {
 		t.Fatalf("getMyCommands: %d %s", code, env.Description)
 	}
@@ -283,10 +282,10 @@ func TestCommands(t *testing.T) {
 		params   map[string]any
 		wantDesc string
 	}{
-		{map[string]any{"commands": []tgtest.Command{{Command: "Start", Description: "x"}}}, "Bad Request: BOT_COMMAND_INVALID"},
-		{map[string]any{"commands": []tgtest.Command{{Command: "/start", Description: "x"}}}, "Bad Request: BOT_COMMAND_INVALID"},
-		{map[string]any{"commands": []tgtest.Command{{Command: strings.Repeat("a", 33), Description: "x"}}}, "Bad Request: BOT_COMMAND_INVALID"},
-		{map[string]any{"commands": []tgtest.Command{{Command: "a", Description: ""}}}, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"},
+		{map[string]any{"commands": []telegramtest.Command{{Command: "Start", Description: "x"}}}, "Bad Request: BOT_COMMAND_INVALID"},
+		{map[string]any{"commands": []telegramtest.Command{{Command: "/start", Description: "x"}}}, "Bad Request: BOT_COMMAND_INVALID"},
+		{map[string]any{"commands": []telegramtest.Command{{Command: strings.Repeat("a", 33), Description: "x"}}}, "Bad Request: BOT_COMMAND_INVALID"},
+		{map[string]any{"commands": []telegramtest.Command{{Command: "a", Description: ""}}}, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"},
 		{map[string]any{"commands": "nope"}, "Bad Request: can't parse commands JSON array"},
 		{map[string]any{"commands": en, "language_code": "ukr"}, "Bad Request: invalid language code specified"},
 	}
@@ -296,7 +295,7 @@ func TestCommands(t *testing.T) {
 		}
 	}
 	// An empty list removes the menu.
-	if code, _ := call(t, s, "setMyCommands", map[string]any{"commands": []tgtest.Command{}, "language_code": "uk"}); code != 200 {
+	if code, _ := call(t, s, "setMyCommands", map[string]any{"commands": []telegramtest.Command{}, "language_code": "uk"}); code != 200 {
 		t.Fatal("setMyCommands([]) failed")
 	}
 	if got := s.Commands("uk"); got != nil {
@@ -309,7 +308,7 @@ type hook struct {
 	mu      sync.Mutex
 	fail    int // answer 500 to this many posts first
 	secrets []string
-	updates []tgbotapi.Update
+	updates []update
 	reply   string // JSON answer (a method call), once
 	got     chan struct{}
 }
@@ -324,7 +323,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
-	var u tgbotapi.Update
+	var u update
 	if err := json.Unmarshal(body, &u); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -339,13 +338,13 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestWebhook(t *testing.T) {
-	s := newServer(t, tgtest.Options{})
+	s := newServer(t, telegramtest.Options{})
 	h := &hook{fail: 2, got: make(chan struct{}, 10),
 		reply: `{"method":"sendMessage","chat_id":77,"text":"Вітаю"}`}
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 
-	s.SendText(olena, tgtest.Chat{}, "queued before the webhook") // 1
+	s.SendText(olena, telegramtest.Chat{}, "queued before the webhook") // 1
 	code, env := call(t, s, "setWebhook", map[string]any{"url": hs.URL + "/hook", "secret_token": "s3cr3t_-"})
 	if code != 200 || env.Description != "Webhook was set" {
 		t.Fatalf("setWebhook: %d %q", code, env.Description)
@@ -354,7 +353,7 @@ func TestWebhook(t *testing.T) {
 		desc != "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" {
 		t.Errorf("getUpdates with a webhook = %d %q, want 409", code, desc)
 	}
-	s.SendText(olena, tgtest.Chat{}, "after") // 2
+	s.SendText(olena, telegramtest.Chat{}, "after") // 2
 
 	for i := range 2 {
 		select {
@@ -391,7 +390,7 @@ func TestWebhook(t *testing.T) {
 	}
 
 	code, env = call(t, s, "getWebhookInfo", nil)
-	var info tgbotapi.WebhookInfo
+	var info webhookInfo
 	if code != 200 || json.Unmarshal(env.Result, &info) != nil || info.URL != hs.URL+"/hook" || info.LastErrorDate == 0 {
 		t.Errorf("getWebhookInfo = %d %s, want the URL and the last error", code, env.Result)
 	}
@@ -402,7 +401,7 @@ func TestWebhook(t *testing.T) {
 	if code, env := call(t, s, "deleteWebhook", nil); code != 200 || env.Description != "Webhook is already deleted" {
 		t.Errorf("second deleteWebhook: %d %q", code, env.Description)
 	}
-	s.SendText(olena, tgtest.Chat{}, "polled") // 3
+	s.SendText(olena, telegramtest.Chat{}, "polled") // 3
 	if _, _, ups := poll(t, s, nil); len(ups) != 1 || ups[0].UpdateID != 3 {
 		t.Errorf("getUpdates after deleteWebhook = %v, want update 3", updateIDs(ups))
 	}

@@ -1,4 +1,4 @@
-// Package tgtest is a fake Telegram Bot API server for tests and local runs.
+// Package telegramtest is a fake Telegram Bot API server for tests and local runs.
 //
 // It speaks real HTTP and real JSON on a local port (httptest), with
 // Telegram's response and error shapes, so the production client
@@ -30,7 +30,7 @@
 //
 // Rate limits use Options.Now, so tests can drive them with a fake clock;
 // long-poll timeouts, slow answers and webhook retries use real time.
-package tgtest
+package telegramtest
 
 import (
 	"context"
@@ -377,7 +377,7 @@ func (s *Server) WaitSent(ctx context.Context, chatID int64, n int) ([]Sent, err
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return got, fmt.Errorf("tgtest: %d of %d messages delivered to chat %d: %w", len(got), n, chatID, ctx.Err())
+			return got, fmt.Errorf("telegramtest: %d of %d messages delivered to chat %d: %w", len(got), n, chatID, ctx.Err())
 		}
 	}
 }
