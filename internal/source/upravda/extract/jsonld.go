@@ -3,7 +3,9 @@ package extract
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"html"
+	"io"
 	"strconv"
 	"strings"
 
@@ -63,22 +65,25 @@ func sanitizeJSON(s string) string {
 	}, s))
 }
 
-// ldNode is one JSON-LD object with its fields left undecoded: each is
-// decoded (decodeLD) only when it is used.
+// ldNode is one JSON-LD object, decoded in one pass: the fields used as
+// json.Unmarshal decodes them into an any, except that numbers are kept as
+// json.Number (see ldValue); @graph and articleBody are left undecoded.
+// Keys are matched as encoding/json matches them to struct tags (exact,
+// then without regard to case; the last repeat wins).
 type ldNode struct {
-	Type             json.RawMessage `json:"@type"`
+	Type             any             `json:"@type"`
 	Graph            json.RawMessage `json:"@graph"`
-	Headline         json.RawMessage `json:"headline"`
-	Name             json.RawMessage `json:"name"`
-	Description      json.RawMessage `json:"description"`
+	Headline         any             `json:"headline"`
+	Name             any             `json:"name"`
+	Description      any             `json:"description"`
 	ArticleBody      json.RawMessage `json:"articleBody"`
-	DatePublished    json.RawMessage `json:"datePublished"`
-	InLanguage       json.RawMessage `json:"inLanguage"`
-	MainEntityOfPage json.RawMessage `json:"mainEntityOfPage"`
-	URL              json.RawMessage `json:"url"`
-	Author           json.RawMessage `json:"author"`
-	Keywords         json.RawMessage `json:"keywords"`
-	Image            json.RawMessage `json:"image"`
+	DatePublished    any             `json:"datePublished"`
+	InLanguage       any             `json:"inLanguage"`
+	MainEntityOfPage any             `json:"mainEntityOfPage"`
+	URL              any             `json:"url"`
+	Author           any             `json:"author"`
+	Keywords         any             `json:"keywords"`
+	Image            any             `json:"image"`
 }
 
 // findArticle looks for an object whose @type is an article type in raw,
@@ -92,7 +97,7 @@ func findArticle(raw []byte, depth int) (*ldNode, bool, error) {
 	switch raw[0] {
 	case '[':
 		var arr []json.RawMessage
-		if err := json.Unmarshal(raw, &arr); err != nil {
+		if err := decodeJSON(raw, &arr); err != nil {
 			return nil, false, err
 		}
 		for _, e := range arr {
@@ -102,10 +107,10 @@ func findArticle(raw []byte, depth int) (*ldNode, bool, error) {
 		}
 	case '{':
 		var n ldNode
-		if err := json.Unmarshal(raw, &n); err != nil {
+		if err := decodeJSON(raw, &n); err != nil {
 			return nil, false, err
 		}
-		if isArticleType(decodeLD(n.Type)) {
+		if isArticleType(ldValue(n.Type)) {
 			return &n, true, nil
 		}
 		if len(n.Graph) > 0 {
@@ -114,6 +119,26 @@ func findArticle(raw []byte, depth int) (*ldNode, bool, error) {
 	}
 	return nil, false, nil
 }
+
+// decodeJSON decodes the one JSON value in raw into v as json.Unmarshal
+// does, except that numbers in an any are kept as json.Number: a number
+// too large for a float64 does not fail the whole block (ldValue drops
+// the field that holds it, as json.Unmarshal into an any of its own would
+// have failed).
+func decodeJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errTrailingData
+	}
+	return nil
+}
+
+// errTrailingData reports a JSON-LD block with more after its value.
+var errTrailingData = errors.New("extract: invalid JSON-LD: data after the value")
 
 // decodeLD decodes one JSON value (nil when absent or when it does not
 // decode into an any, such as a number too large for a float64).
@@ -126,6 +151,37 @@ func decodeLD(raw json.RawMessage) any {
 		return nil
 	}
 	return v
+}
+
+// ldValue returns a field's value as decodeLD would have decoded it on
+// its own: nil when a number in it does not fit a float64.
+func ldValue(v any) any {
+	if !numbersFit(v) {
+		return nil
+	}
+	return v
+}
+
+// numbersFit reports whether every json.Number in v parses as a float64.
+func numbersFit(v any) bool {
+	switch x := v.(type) {
+	case json.Number:
+		_, err := strconv.ParseFloat(string(x), 64)
+		return err == nil
+	case []any:
+		for _, e := range x {
+			if !numbersFit(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if !numbersFit(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isArticleType(t any) bool {
@@ -144,16 +200,16 @@ func isArticleType(t any) bool {
 
 func readArticle(o *ldNode) ldArticle {
 	a := ldArticle{
-		Headline:      ldText(decodeLD(o.Headline)),
-		Description:   ldText(decodeLD(o.Description)),
-		DatePublished: ldString(decodeLD(o.DatePublished)),
-		InLanguage:    ldString(decodeLD(o.InLanguage)),
+		Headline:      ldText(ldValue(o.Headline)),
+		Description:   ldText(ldValue(o.Description)),
+		DatePublished: ldString(ldValue(o.DatePublished)),
+		InLanguage:    ldString(ldValue(o.InLanguage)),
 		articleBody:   o.ArticleBody,
 	}
 	if a.Headline == "" {
-		a.Headline = ldText(decodeLD(o.Name))
+		a.Headline = ldText(ldValue(o.Name))
 	}
-	switch m := decodeLD(o.MainEntityOfPage).(type) {
+	switch m := ldValue(o.MainEntityOfPage).(type) {
 	case string:
 		a.URL = m
 	case map[string]any:
@@ -163,11 +219,11 @@ func readArticle(o *ldNode) ldArticle {
 		}
 	}
 	if a.URL == "" {
-		a.URL = ldString(decodeLD(o.URL))
+		a.URL = ldString(ldValue(o.URL))
 	}
-	a.Persons = ldPersons(decodeLD(o.Author), 0)
-	a.Keywords = ldKeywords(decodeLD(o.Keywords))
-	a.ImageURL, a.ImageCaption = ldImage(decodeLD(o.Image), 0)
+	a.Persons = ldPersons(ldValue(o.Author), 0)
+	a.Keywords = ldKeywords(ldValue(o.Keywords))
+	a.ImageURL, a.ImageCaption = ldImage(ldValue(o.Image), 0)
 	return a
 }
 
@@ -178,6 +234,9 @@ func ldString(v any) string {
 		return strings.TrimSpace(x)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		f, _ := strconv.ParseFloat(string(x), 64) // it fits: see ldValue
+		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return ""
 }
