@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,7 +59,11 @@ func runInspect(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 	if err != nil {
 		return err
 	}
-	return upravda.Inspect(ctx, src, pos[0], ed, stdout)
+	a, err := upravda.Inspect(ctx, src, pos[0], ed)
+	if err != nil {
+		return err
+	}
+	return printArticle(stdout, a)
 }
 
 // runScrape prints what each edition lists now.
@@ -77,7 +82,13 @@ func runScrape(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if err != nil {
 		return err
 	}
-	return upravda.ScrapeOnce(ctx, src, cfg.Editions, *asJSON, stdout)
+	editions := cfg.Editions
+	if len(editions) == 0 {
+		editions = news.Langs
+	}
+	items, err := upravda.ScrapeOnce(ctx, src, editions)
+	// An edition that failed is reported after the others are printed.
+	return errors.Join(err, printItems(stdout, editions, items, *asJSON))
 }
 
 // runExport writes subscriptions and settings as versioned JSON.

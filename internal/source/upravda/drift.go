@@ -5,10 +5,14 @@ import (
 	"sync"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/upravda/discover"
 )
 
+var _ discover.Recorder = (*driftTracker)(nil)
+
 // driftTracker counts consecutive failures per edition and layer and
-// raises one alert per outage.
+// raises one alert per outage. It is the discover.Recorder of the Source's
+// discoverer, and records the layers of article pages itself.
 type driftTracker struct {
 	threshold int
 	log       *slog.Logger
@@ -31,10 +35,10 @@ func newDriftTracker(threshold int, log *slog.Logger, hooks Hooks) *driftTracker
 	return &driftTracker{threshold: threshold, log: log, hooks: hooks, layers: make(map[driftKey]*layerState)}
 }
 
-// fail records a failure of a layer. It logs every failure as a warning and,
+// Fail records a failure of a layer. It logs every failure as a warning and,
 // when the layer crosses the threshold for the first time since it last
 // worked, logs an error and calls OnDrift.
-func (d *driftTracker) fail(edition news.Lang, layer string, err error) {
+func (d *driftTracker) Fail(edition news.Lang, layer string, err error) {
 	d.mu.Lock()
 	k := driftKey{edition, layer}
 	st := d.layers[k]
@@ -51,22 +55,22 @@ func (d *driftTracker) fail(edition news.Lang, layer string, err error) {
 	d.mu.Unlock()
 
 	d.log.Warn("A layer of the site failed.", slog.String("edition", string(edition)),
-		slog.String("layer", layer), slog.Int("failures", failures), slog.Any("error", err))
+		slog.String("layer", layer), slog.Int("failures", failures), slog.Any("err", err))
 	if d.hooks.OnLayerFailure != nil {
 		d.hooks.OnLayerFailure(edition, layer)
 	}
 	if alert {
 		d.log.Error("The site seems to have changed: a layer keeps failing.", slog.String("edition", string(edition)),
-			slog.String("layer", layer), slog.Int("failures", failures), slog.Any("error", err))
+			slog.String("layer", layer), slog.Int("failures", failures), slog.Any("err", err))
 		if d.hooks.OnDrift != nil {
 			d.hooks.OnDrift(DriftAlert{Edition: edition, Layer: layer, Failures: failures, Err: err})
 		}
 	}
 }
 
-// ok records that a layer worked; a layer that had raised an alert is
+// OK records that a layer worked; a layer that had raised an alert is
 // logged as recovered.
-func (d *driftTracker) ok(edition news.Lang, layer string) {
+func (d *driftTracker) OK(edition news.Lang, layer string) {
 	d.mu.Lock()
 	k := driftKey{edition, layer}
 	st := d.layers[k]
@@ -82,11 +86,11 @@ func (d *driftTracker) ok(edition news.Lang, layer string) {
 	}
 }
 
-// record calls ok or fail.
+// record calls OK or Fail.
 func (d *driftTracker) record(edition news.Lang, layer string, err error) {
 	if err == nil {
-		d.ok(edition, layer)
+		d.OK(edition, layer)
 		return
 	}
-	d.fail(edition, layer, err)
+	d.Fail(edition, layer, err)
 }

@@ -2,82 +2,74 @@ package upravda
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/fetch"
+	"newsbot/internal/source/upravda/extract"
 )
 
-// Inspect reads one article and writes it to w as indented JSON: the
-// operator's view of what the extractor sees (`newsbot inspect`).
+// Inspect reads one article: what the extractor sees, for the operator
+// (`newsbot inspect` prints it).
 //
 // urlOrFile is an http(s) URL, fetched through s (it must be an article URL
 // on the Source's host), or a path to a saved page, read from disk (at most
 // Config.MaxBodyBytes, charset taken from the page). For a file, edition
 // (may be "") overrides the edition the page's canonical URL or language
 // gives. s may be nil for files: defaults then apply.
-func Inspect(ctx context.Context, s *Source, urlOrFile string, edition news.Lang, w io.Writer) error {
-	var a *news.Article
-	if strings.HasPrefix(urlOrFile, "http://") || strings.HasPrefix(urlOrFile, "https://") {
-		if s == nil {
-			return fmt.Errorf("upravda: inspecting a URL needs a Source: %w", news.ErrInvalid)
-		}
-		id, ed, _, ok := parseURLFor(s, urlOrFile)
-		if !ok {
-			return fmt.Errorf("upravda: %q is not an article URL of %s: %w", urlOrFile, s.host, news.ErrInvalid)
-		}
-		if edition != "" && edition != ed {
-			return fmt.Errorf("upravda: %s belongs to edition %s, not %s: %w", urlOrFile, ed, edition, news.ErrInvalid)
-		}
-		var err error
-		a, err = s.Fetch(ctx, news.ListItem{ID: id, Edition: ed, URL: urlOrFile})
-		if err != nil {
-			return err
-		}
-	} else {
-		maxBody := int64(DefaultMaxBodyBytes)
-		budget := 0
-		var ref time.Time
-		if s != nil {
-			maxBody, budget, ref = s.maxBody, s.budget, s.now()
-		} else {
-			ref = time.Now()
-		}
-		page, err := readFileCapped(urlOrFile, maxBody)
-		if err != nil {
-			return err
-		}
-		page, err = decodeHTML(page, "")
-		if err != nil {
-			return fmt.Errorf("upravda: unable to decode %s: %w", urlOrFile, err)
-		}
-		x, err := extract(page, "", edition, ref, budget)
-		if err != nil {
-			return err
-		}
-		a = x.Article
-		if a.Headline == "" {
-			return fmt.Errorf("upravda: unable to read %s: %w", urlOrFile, ErrNoHeadline)
-		}
+//
+// Inspect fails as Fetch does; for a file also with ErrTooLarge, ErrNoHeadline,
+// ErrNoEdition or the error of opening it (errors.Is(err, os.ErrNotExist)
+// works). It returns an error wrapping news.ErrInvalid for a URL without a
+// Source, of another site, or of another edition than the one asked for.
+func Inspect(ctx context.Context, s *Source, urlOrFile string, edition news.Lang) (*news.Article, error) {
+	if !strings.HasPrefix(urlOrFile, "http://") && !strings.HasPrefix(urlOrFile, "https://") {
+		return inspectFile(s, urlOrFile, edition)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(a); err != nil {
-		return fmt.Errorf("upravda: unable to write the article: %w", err)
+	if s == nil {
+		return nil, fmt.Errorf("upravda: inspecting a URL needs a Source: %w", news.ErrInvalid)
 	}
-	return nil
+	ref, ok := s.articleRef(urlOrFile)
+	if !ok {
+		return nil, fmt.Errorf("upravda: %q is not an article URL of %s: %w", urlOrFile, s.host, news.ErrInvalid)
+	}
+	if edition != "" && edition != ref.Edition {
+		return nil, fmt.Errorf("upravda: %s belongs to edition %s, not %s: %w", urlOrFile, ref.Edition, edition, news.ErrInvalid)
+	}
+	return s.Fetch(ctx, news.ListItem{ID: ref.ID, Edition: ref.Edition, URL: urlOrFile})
 }
 
-func parseURLFor(s *Source, u string) (int64, news.Lang, string, bool) {
-	ref, ok := s.articleRef(u)
-	return ref.ID, ref.Edition, ref.Family, ok
+// inspectFile reads a saved page.
+func inspectFile(s *Source, path string, edition news.Lang) (*news.Article, error) {
+	maxBody := int64(DefaultMaxBodyBytes)
+	budget := 0
+	var ref time.Time
+	if s != nil {
+		maxBody, budget, ref = s.fetch.MaxBodyBytes(), s.budget, s.now()
+	} else {
+		ref = time.Now()
+	}
+	page, err := readFileCapped(path, maxBody)
+	if err != nil {
+		return nil, err
+	}
+	page, err = fetch.DecodeHTML(page, "")
+	if err != nil {
+		return nil, fmt.Errorf("upravda: unable to decode %s: %w", path, err)
+	}
+	x, err := extract.Page(page, "", edition, extract.Options{Ref: ref, Budget: budget})
+	if err != nil {
+		return nil, fmt.Errorf("upravda: %w", err)
+	}
+	if x.Article.Headline == "" {
+		return nil, fmt.Errorf("upravda: unable to read %s: %w", path, ErrNoHeadline)
+	}
+	return x.Article, nil
 }
 
 func readFileCapped(path string, maxBody int64) ([]byte, error) {
@@ -97,13 +89,12 @@ func readFileCapped(path string, maxBody int64) ([]byte, error) {
 }
 
 // ScrapeOnce discovers the latest items of each edition (all three when
-// editions is empty) and writes them to w: a table, or JSON
-// ({"uk": [...], "ru": [...]}) when asJSON (`newsbot scrape --once`). An
-// edition that fails is reported in the returned error; the others are
-// still written.
-func ScrapeOnce(ctx context.Context, s *Source, editions []news.Lang, asJSON bool, w io.Writer) error {
+// editions is empty), for the operator (`newsbot scrape --once` prints
+// them). An edition that fails is reported in the returned error and left
+// out of the map; the others are still returned.
+func ScrapeOnce(ctx context.Context, s *Source, editions []news.Lang) (map[news.Lang][]news.ListItem, error) {
 	if s == nil {
-		return fmt.Errorf("upravda: scraping needs a Source: %w", news.ErrInvalid)
+		return nil, fmt.Errorf("upravda: scraping needs a Source: %w", news.ErrInvalid)
 	}
 	if len(editions) == 0 {
 		editions = news.Langs
@@ -118,49 +109,5 @@ func ScrapeOnce(ctx context.Context, s *Source, editions []news.Lang, asJSON boo
 		}
 		results[ed] = items
 	}
-	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(results); err != nil {
-			errs = append(errs, fmt.Errorf("upravda: unable to write the items: %w", err))
-		}
-		return errors.Join(errs...)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "EDITION\tID\tPUBLISHED (KYIV)\t!\tTITLE\tURL")
-	for _, ed := range editions {
-		for _, it := range results[ed] {
-			published := "-"
-			if !it.Published.IsZero() {
-				published = it.Published.In(kyiv).Format("2006-01-02 15:04")
-			}
-			mark := ""
-			if it.Important {
-				mark = "!"
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", it.Edition, it.ID, published, mark, clip(it.Title, 80), it.URL)
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		errs = append(errs, fmt.Errorf("upravda: unable to write the table: %w", err))
-	}
-	return errors.Join(errs...)
-}
-
-// clip shortens s to at most n runes, at a word boundary when one is near,
-// with "…" (table display only).
-func clip(s string, n int) string {
-	r := []rune(strings.ReplaceAll(s, "\t", " "))
-	if len(r) <= n {
-		return string(r)
-	}
-	cut := n - 1
-	for i := cut; i > n/2; i-- {
-		if r[i] == ' ' {
-			cut = i
-			break
-		}
-	}
-	return strings.TrimSpace(string(r[:cut])) + "…"
+	return results, errors.Join(errs...)
 }

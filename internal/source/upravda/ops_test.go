@@ -3,13 +3,13 @@ package upravda
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -27,8 +27,8 @@ func TestInspectFile(t *testing.T) {
 		wantEd   news.Lang
 		wantHead string
 	}{
-		{"edition from the canonical URL, no source", "testdata/article_news_current.html", false, "", 8030001, news.Ukrainian, "Рада ухвалила закон про тестові сторінки"},
-		{"edition from the flag", "testdata/article_pub_current.html", true, news.Ukrainian, 8016000, news.Ukrainian, "Как проверяют парсер: публикация, написанная для тестов"},
+		{"edition from the canonical URL, no source", "extract/testdata/article_news_current.html", false, "", 8030001, news.Ukrainian, "Рада ухвалила закон про тестові сторінки"},
+		{"edition from the flag", "extract/testdata/article_pub_current.html", true, news.Ukrainian, 8016000, news.Ukrainian, "Как проверяют парсер: публикация, написанная для тестов"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,19 +36,12 @@ func TestInspectFile(t *testing.T) {
 			if tt.src {
 				s, _ = New(Config{})
 			}
-			var out bytes.Buffer
-			if err := Inspect(context.Background(), s, tt.file, tt.edition, &out); err != nil {
+			a, err := Inspect(context.Background(), s, tt.file, tt.edition)
+			if err != nil {
 				t.Fatalf("Inspect() error = %v", err)
-			}
-			var a news.Article
-			if err := json.Unmarshal(out.Bytes(), &a); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, out.String())
 			}
 			if a.ID != tt.wantID || a.Edition != tt.wantEd || a.Headline != tt.wantHead || a.Summary == "" {
 				t.Errorf("article = %d %s %q, summary %q", a.ID, a.Edition, a.Headline, a.Summary)
-			}
-			if !strings.Contains(out.String(), "\n  \"headline\"") {
-				t.Errorf("output not indented:\n%s", out.String())
 			}
 		})
 	}
@@ -63,12 +56,8 @@ func TestInspectWindows1251File(t *testing.T) {
 	if err := os.WriteFile(path, []byte(page), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := Inspect(context.Background(), nil, path, news.Ukrainian, &out); err != nil {
-		t.Fatal(err)
-	}
-	var a news.Article
-	if err := json.Unmarshal(out.Bytes(), &a); err != nil {
+	a, err := Inspect(context.Background(), nil, path, news.Ukrainian)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Headline != "Привіт" || a.Published.Format("2006-01-02T15:04-07:00") != "2016-01-14T09:29+02:00" {
@@ -80,12 +69,8 @@ func TestInspectURL(t *testing.T) {
 	e := newEnv(t, nil)
 	publishSample(e.site)
 	u := e.site.ArticleURL(upravdatest.Article{ID: 8030001, Edition: news.Russian, Published: kyivMarch5})
-	var out bytes.Buffer
-	if err := Inspect(context.Background(), e.src, u, "", &out); err != nil {
-		t.Fatal(err)
-	}
-	var a news.Article
-	if err := json.Unmarshal(out.Bytes(), &a); err != nil {
+	a, err := Inspect(context.Background(), e.src, u, "")
+	if err != nil {
 		t.Fatal(err)
 	}
 	want := []news.Tag{{Slug: "sud", Name: "суд"}}
@@ -112,9 +97,9 @@ func TestInspectErrors(t *testing.T) {
 		ed   news.Lang
 		want error
 	}{
-		{"missing file", nil, "testdata/does-not-exist.html", "", os.ErrNotExist},
+		{"missing file", nil, "extract/testdata/does-not-exist.html", "", os.ErrNotExist},
 		{"file too large", nil, big, news.Ukrainian, ErrTooLarge},
-		{"not an article", nil, "testdata/not_article.html", "", ErrNoHeadline},
+		{"not an article", nil, "extract/testdata/not_article.html", "", ErrNoHeadline},
 		{"URL without a source", nil, ruURL, "", news.ErrInvalid},
 		{"edition flag contradicts the URL", e.src, ruURL, news.English, news.ErrInvalid},
 		{"URL of another site", e.src, "https://www.epravda.com.ua/news/2026/03/05/813999/", "", news.ErrInvalid},
@@ -122,13 +107,12 @@ func TestInspectErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			err := Inspect(context.Background(), tt.src, tt.arg, tt.ed, &out)
+			a, err := Inspect(context.Background(), tt.src, tt.arg, tt.ed)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Inspect() error = %v, want %v", err, tt.want)
 			}
-			if out.Len() != 0 {
-				t.Errorf("output written on error: %q", out.String())
+			if a != nil {
+				t.Errorf("article returned on error: %+v", a)
 			}
 		})
 	}
@@ -139,38 +123,35 @@ func TestScrapeOnce(t *testing.T) {
 	publishSample(e.site)
 	ctx := context.Background()
 
-	var table bytes.Buffer
-	if err := ScrapeOnce(ctx, e.src, nil, false, &table); err != nil {
+	all, err := ScrapeOnce(ctx, e.src, nil)
+	if err != nil {
 		t.Fatalf("ScrapeOnce() error = %v", err)
 	}
-	lines := strings.Split(strings.TrimRight(table.String(), "\n"), "\n")
-	if len(lines) != 5 || !strings.HasPrefix(lines[0], "EDITION") {
-		t.Fatalf("table:\n%s", table.String())
+	want := map[news.Lang][]int64{news.Ukrainian: {8030005, 8030001}, news.Russian: {8030001}, news.English: {8030044}}
+	got := make(map[news.Lang][]int64)
+	for ed, items := range all {
+		got[ed] = ids(items)
 	}
-	wantRows := [][]string{
-		{"uk", "8030005", "2026-03-05", "11:00", "!", "Важлива", e.site.URL() + "/news/2026/03/05/8030005/"},
-		{"uk", "8030001", "2026-03-05", "10:00", "Перша", e.site.URL() + "/news/2026/03/05/8030001/"},
-		{"ru", "8030001", "2026-03-05", "10:00", "Первая", e.site.URL() + "/rus/news/2026/03/05/8030001/"},
-		{"en", "8030044", "2026-03-05", "12:00", "English", "only", e.site.URL() + "/eng/news/2026/03/05/8030044/"},
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("IDs mismatch (-want +got):\n%s", diff)
 	}
-	var gotRows [][]string
-	for _, l := range lines[1:] {
-		gotRows = append(gotRows, strings.Fields(l))
+	if diff := cmp.Diff([]int64{8030005}, importantIDs(all[news.Ukrainian])); diff != "" {
+		t.Errorf("important IDs mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(wantRows, gotRows); diff != "" {
-		t.Errorf("table rows mismatch (-want +got):\n%s", diff)
+	if it := all[news.English][0]; !it.Published.Equal(kyivMarch5.Add(2*time.Hour)) || it.Title != "English only" ||
+		it.URL != e.site.URL()+"/eng/news/2026/03/05/8030044/" {
+		t.Errorf("English item = %+v", it)
 	}
 
-	var js bytes.Buffer
-	if err := ScrapeOnce(ctx, e.src, []news.Lang{news.English, news.Russian}, true, &js); err != nil {
+	some, err := ScrapeOnce(ctx, e.src, []news.Lang{news.English, news.Russian})
+	if err != nil {
 		t.Fatal(err)
 	}
-	var got map[news.Lang][]news.ListItem
-	if err := json.Unmarshal(js.Bytes(), &got); err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, js.String())
+	if len(some) != 2 || len(some[news.English]) != 1 || some[news.Russian][0].ID != 8030001 {
+		t.Errorf("ScrapeOnce(en, ru) = %v", some)
 	}
-	if len(got) != 2 || len(got[news.English]) != 1 || got[news.Russian][0].ID != 8030001 {
-		t.Errorf("JSON = %v", got)
+	if _, err := ScrapeOnce(ctx, nil, nil); !errors.Is(err, news.ErrInvalid) {
+		t.Errorf("ScrapeOnce(nil source) error = %v, want news.ErrInvalid", err)
 	}
 }
 
@@ -179,12 +160,11 @@ func TestScrapeOnceReportsFailingEdition(t *testing.T) {
 	publishSample(e.site)
 	e.site.Fail("/eng/rss/view_news/", http.StatusForbidden, -1)
 	e.site.Fail("/eng/news/", http.StatusForbidden, -1)
-	var out bytes.Buffer
-	err := ScrapeOnce(context.Background(), e.src, nil, false, &out)
+	all, err := ScrapeOnce(context.Background(), e.src, nil)
 	if err == nil || !strings.Contains(err.Error(), "edition en") {
 		t.Errorf("ScrapeOnce() error = %v, want one naming edition en", err)
 	}
-	if !strings.Contains(out.String(), "8030005") || strings.Contains(out.String(), "8030044") {
-		t.Errorf("table:\n%s", out.String())
+	if _, ok := all[news.English]; ok || len(all[news.Ukrainian]) == 0 || all[news.Ukrainian][0].ID != 8030005 {
+		t.Errorf("items = %v, want uk and ru without en", all)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/fetch"
+	"newsbot/internal/source/upravda/site"
 	"newsbot/internal/source/upravda/upravdatest"
 )
 
@@ -170,7 +174,7 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 	return e
 }
 
-var kyivMarch5 = time.Date(2026, 3, 5, 10, 0, 0, 0, kyiv)
+var kyivMarch5 = time.Date(2026, 3, 5, 10, 0, 0, 0, site.Kyiv())
 
 func publishSample(site *upravdatest.Site) {
 	site.Publish(upravdatest.Article{ID: 8030001, Edition: news.Ukrainian, Headline: "Перша", Lead: "Лід першої.",
@@ -186,6 +190,40 @@ func publishSample(site *upravdatest.Site) {
 	site.Publish(upravdatest.Article{ID: 8030044, Edition: news.English, Headline: "English only", Lead: "An English lead.",
 		Body: []string{"An English lead.", "More text."}, Tags: []news.Tag{{Slug: "sud", Name: "court"}}, OldMarkup: true,
 		NoJSONLD: true, Authors: []string{"Jane Example"}, Published: kyivMarch5.Add(2 * time.Hour)})
+}
+
+// readTestdata reads a file below this package's directory (the testdata
+// of the discover and extract packages).
+func readTestdata(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.FromSlash(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// junkWords must never reach an article's body.
+var junkWords = []string{
+	"Реклама", "Advertisement", "Читайте також", "Читайте также", "Read more", "Patreon",
+	"Поділитися", "Ссылка скопирована", "window.", "Підпис до фото", "Подпись", "Інша новина", "Related headline",
+}
+
+func assertClean(t *testing.T, a *news.Article) {
+	t.Helper()
+	for _, w := range junkWords {
+		if strings.Contains(a.Body, w) {
+			t.Errorf("body contains junk %q:\n%s", w, a.Body)
+		}
+	}
+	if a.Summary == "" && (a.Lead != "" || a.Body != "") {
+		t.Errorf("summary is empty though lead or body is not")
+	}
+	for _, w := range []string{"Source:", "Джерело:", "Источник:"} {
+		if strings.Contains(a.Summary, w) {
+			t.Errorf("summary holds the attribution line %q: %q", w, a.Summary)
+		}
+	}
 }
 
 func ids(items []news.ListItem) []int64 {
@@ -444,8 +482,8 @@ func TestDiscoverBackoff(t *testing.T) {
 	if f, l := e.site.Requests("/rss/view_news/"), e.site.Requests("/news/"); f != 1 || l != 1 {
 		t.Errorf("requests in the window: feed %d, list %d; want 1, 1", f, l)
 	}
-	// The first delay is at most backoffBase; after it, requests resume.
-	e.clock.Advance(backoffBase)
+	// The first delay is at most the backoff base; after it, requests resume.
+	e.clock.Advance(fetch.DefaultBackoffBase)
 	items, err := e.src.Discover(ctx, news.Ukrainian)
 	if err != nil || len(items) != 2 {
 		t.Fatalf("Discover() after the window = %d items, %v", len(items), err)
@@ -479,13 +517,14 @@ func TestBackoffGrowsAndHonoursRetryAfter(t *testing.T) {
 	}
 
 	// Consecutive 503s: the delay grows (jittered within [d/2, d]).
-	for i, wantMax := range []time.Duration{backoffBase, 2 * backoffBase, 4 * backoffBase} {
+	base := fetch.DefaultBackoffBase
+	for i, wantMax := range []time.Duration{base, 2 * base, 4 * base} {
 		e.site.Fail("/news/2026/03/05/8030001/", http.StatusServiceUnavailable, 1)
 		start := e.clock.Now()
 		if _, err := e.src.Fetch(ctx, item); err == nil {
 			t.Fatal("Fetch() succeeded on 503")
 		}
-		until, ok := e.src.backingOff("host:" + strings.TrimPrefix(e.site.URL(), "http://"))
+		until, ok := e.src.fetch.HeldUntil(e.site.URL() + "/news/2026/03/05/8039999/") // any URL of the host
 		if !ok {
 			t.Fatalf("failure %d: no backoff", i+1)
 		}
@@ -765,7 +804,7 @@ func TestWindows1251FeedFromSite(t *testing.T) {
 
 func TestTruncatedFeedFromSite(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Feeds = []string{"news"} })
-	body := readTestdata(t, "feed_truncated.xml")
+	body := readTestdata(t, "discover/testdata/feed_truncated.xml")
 	body = bytes.ReplaceAll(body, []byte("https://www.pravda.com.ua"), []byte(e.site.URL()))
 	e.site.Handle("/rss/view_news/", upravdatest.Raw{ContentType: "application/rss+xml", Body: body})
 	items, err := e.src.Discover(context.Background(), news.Ukrainian)
@@ -895,7 +934,7 @@ func TestNewValidates(t *testing.T) {
 
 func TestFeedLabelledHTML(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Feeds = []string{"news"} })
-	body := readTestdata(t, "feed_news.xml")
+	body := readTestdata(t, "discover/testdata/feed_news.xml")
 	body = bytes.ReplaceAll(body, []byte("https://www.pravda.com.ua"), []byte(e.site.URL()))
 	e.site.Handle("/rss/view_news/", upravdatest.Raw{ContentType: "text/html; charset=utf-8", Body: append([]byte("\xef\xbb\xbf\n"), body...)})
 	items, err := e.src.Discover(context.Background(), news.Ukrainian)

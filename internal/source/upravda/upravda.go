@@ -1,57 +1,72 @@
 // Package upravda reads Ukrainska Pravda (www.pravda.com.ua) in its three
 // editions: Ukrainian at the root, Russian under /rus/, English under
-// /eng/. Discover learns what is new from the RSS feeds (the HTML list
-// pages are the fallback); Fetch and Extract read an article page layer by
-// layer (JSON-LD, the current markup, the older ones, OpenGraph), so that
-// the site's redesigns degrade the result instead of breaking it. Layers
-// that keep failing are reported through Hooks so operators hear about
-// drift once, not on every poll.
+// /eng/. A Source puts the parts together: requests go through package
+// fetch (politeness, bounds, backoff, conditional GETs, charsets), package
+// discover learns what is new from the RSS feeds (the HTML list pages are
+// the fallback), and package extract reads an article page layer by layer.
+// Layers that keep failing are reported through Hooks so operators hear
+// about drift once, not on every poll.
 //
-// This package is the only importer of goquery and gofeed.
+// Only the packages below this one import goquery and gofeed.
 package upravda
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/fetch"
+	"newsbot/internal/source/upravda/discover"
+	"newsbot/internal/source/upravda/extract"
+	"newsbot/internal/source/upravda/site"
 	"newsbot/internal/summary"
 )
 
 // Defaults of Config.
 const (
 	DefaultBaseURL        = "https://www.pravda.com.ua"
-	DefaultMaxBodyBytes   = 5 << 20
-	DefaultMaxConcurrent  = 4
+	DefaultMaxBodyBytes   = fetch.DefaultMaxBodyBytes
+	DefaultMaxConcurrent  = fetch.DefaultMaxConcurrent
 	DefaultDriftThreshold = 3
 	DefaultMaxTTL         = 5 * time.Minute
-	defaultFetchTimeout   = 20 * time.Second
 )
 
 // Feed names accepted in Config.Feeds.
 const (
-	FeedNews     = "news"     // rss/view_news/: what to announce
-	FeedMainNews = "mainnews" // rss/view_mainnews/: marks the most important
-	FeedPubs     = "pubs"     // rss/view_pubs/: publications
+	FeedNews     = discover.FeedNews     // rss/view_news/: what to announce
+	FeedMainNews = discover.FeedMainNews // rss/view_mainnews/: marks the most important
+	FeedPubs     = discover.FeedPubs     // rss/view_pubs/: publications
 )
 
 // Layer names passed to Hooks and logged when a layer fails.
 const (
-	LayerFeedPrefix      = "feed:"            // + feed name: fetch, parse, or no usable item
-	LayerListCurrent     = "list:current"     // the list page yielded nothing in the current markup
-	LayerList            = "list"             // the list page could not be fetched or yielded nothing at all
-	LayerArticleJSONLD   = "article:jsonld"   // no Article object in JSON-LD
-	LayerArticleMarkup   = "article:markup"   // neither the current nor an older markup matched
-	LayerArticleHeadline = "article:headline" // no layer yielded a headline
-	LayerArticleTags     = "article:tags"     // no tag block
+	LayerFeedPrefix      = discover.LayerFeedPrefix  // + feed name: fetch, parse, or no usable item
+	LayerListCurrent     = discover.LayerListCurrent // the list page yielded nothing in the current markup
+	LayerList            = discover.LayerList        // the list page could not be fetched or yielded nothing at all
+	LayerArticleJSONLD   = "article:jsonld"          // no Article object in JSON-LD
+	LayerArticleMarkup   = "article:markup"          // neither the current nor an older markup matched
+	LayerArticleHeadline = "article:headline"        // no layer yielded a headline
+	LayerArticleTags     = "article:tags"            // no tag block
 )
+
+// Errors of a Source, from the packages that raise them. Callers test them
+// with errors.Is (errors.As for *StatusError).
+var (
+	ErrBackoff     = fetch.ErrBackoff      // the request was not made: backing off after 403, 429 or 5xx
+	ErrTooLarge    = fetch.ErrTooLarge     // a body exceeded Config.MaxBodyBytes
+	ErrContentType = fetch.ErrContentType  // the answer was not a page (or a feed)
+	ErrNoHeadline  = extract.ErrNoHeadline // neither the page nor the item has a headline
+	ErrNoEdition   = extract.ErrNoEdition  // the edition of a saved page cannot be told
+)
+
+// StatusError is an unexpected HTTP status. It matches news.ErrNotFound
+// for 404 and 410.
+type StatusError = fetch.StatusError
 
 // Config configures a Source. The zero value of every field is replaced by
 // its default.
@@ -115,23 +130,15 @@ type DriftAlert struct {
 // Source discovers and reads articles of the site. It is safe for
 // concurrent use.
 type Source struct {
-	base        *url.URL
-	host        string // normalised host of base
-	feeds       []string
-	client      *http.Client
-	maxBody     int64
-	sem         chan struct{}
-	budget      int
-	maxTTL      time.Duration
-	backoffBase time.Duration
-	ua          string
-	log         *slog.Logger
-	now         func() time.Time
-	hooks       Hooks
-	drift       *driftTracker
-	mu          sync.Mutex
-	cache       map[string]*cacheEntry // by request URL
-	backoffs    map[string]*backoff    // by request URL or "host:" + host
+	base   *url.URL
+	host   string // normalised host of base
+	feeds  []string
+	fetch  *fetch.Client
+	disc   *discover.Discoverer
+	budget int
+	now    func() time.Time
+	hooks  Hooks
+	drift  *driftTracker
 }
 
 // New returns a Source. It returns an error wrapping news.ErrInvalid when
@@ -146,7 +153,44 @@ func New(cfg Config) (*Source, error) {
 		return nil, fmt.Errorf("upravda: base URL %q is not an absolute http(s) URL: %w", base, news.ErrInvalid)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/"
-	feeds := cfg.Feeds
+	feeds, err := cleanFeeds(cfg.Feeds)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Source{base: u, host: site.NormHost(u.Host), feeds: feeds, budget: cfg.SummaryBudget, now: now, hooks: cfg.Hooks}
+	if s.budget <= 0 {
+		s.budget = summary.DefaultBudget
+	}
+	threshold := cfg.DriftThreshold
+	if threshold <= 0 {
+		threshold = DefaultDriftThreshold
+	}
+	s.drift = newDriftTracker(threshold, log, s.hooks)
+	s.fetch = fetch.New(fetch.Config{
+		HTTPClient: cfg.HTTPClient, MaxBodyBytes: cfg.MaxBodyBytes, MaxConcurrent: cfg.MaxConcurrent,
+		BackoffBase: cfg.BackoffBase, UserAgent: cfg.UserAgent, Logger: log, Now: now,
+	})
+	maxTTL := cfg.MaxTTL
+	if maxTTL == 0 {
+		maxTTL = DefaultMaxTTL
+	}
+	s.disc = discover.New(discover.Config{
+		BaseURL: u, Feeds: feeds, MaxTTL: maxTTL, Fetcher: s.fetch, Recorder: s.drift, Logger: log, Now: now,
+	})
+	return s, nil
+}
+
+// cleanFeeds lower-cases and deduplicates feed names (default news,
+// mainnews); an unknown name is an error wrapping news.ErrInvalid.
+func cleanFeeds(feeds []string) ([]string, error) {
 	if len(feeds) == 0 {
 		feeds = []string{FeedNews, FeedMainNews}
 	}
@@ -164,120 +208,119 @@ func New(cfg Config) (*Source, error) {
 			clean = append(clean, f)
 		}
 	}
-	s := &Source{
-		base:        u,
-		host:        normHost(u.Host),
-		feeds:       clean,
-		client:      cfg.HTTPClient,
-		maxBody:     cfg.MaxBodyBytes,
-		budget:      cfg.SummaryBudget,
-		maxTTL:      cfg.MaxTTL,
-		backoffBase: cfg.BackoffBase,
-		ua:          cfg.UserAgent,
-		log:         cfg.Logger,
-		now:         cfg.Now,
-		hooks:       cfg.Hooks,
-		cache:       make(map[string]*cacheEntry),
-		backoffs:    make(map[string]*backoff),
-	}
-	if s.client == nil {
-		s.client = defaultClient()
-	}
-	if s.maxBody <= 0 {
-		s.maxBody = DefaultMaxBodyBytes
-	}
-	n := cfg.MaxConcurrent
-	if n <= 0 {
-		n = DefaultMaxConcurrent
-	}
-	s.sem = make(chan struct{}, n)
-	if s.budget <= 0 {
-		s.budget = summary.DefaultBudget
-	}
-	if s.backoffBase <= 0 {
-		s.backoffBase = backoffBase
-	}
-	if s.maxTTL == 0 {
-		s.maxTTL = DefaultMaxTTL
-	}
-	if s.ua == "" {
-		s.ua = browserUserAgent
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	threshold := cfg.DriftThreshold
-	if threshold <= 0 {
-		threshold = DefaultDriftThreshold
-	}
-	s.drift = newDriftTracker(threshold, s.log, s.hooks)
-	return s, nil
+	return clean, nil
 }
 
 // BaseURL returns the site root the Source reads, with a trailing slash.
 func (s *Source) BaseURL() string { return s.base.String() }
 
-// defaultClient has a timeout for every stage of a request.
-func defaultClient() *http.Client {
-	return &http.Client{
-		Timeout: defaultFetchTimeout,
-		Transport: &http.Transport{
-			Proxy: http.ProxyFromEnvironment,
-			DialContext: (&net.Dialer{
-				Timeout:   10 * time.Second,
-				KeepAlive: 30 * time.Second,
-			}).DialContext,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 15 * time.Second,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConnsPerHost:   DefaultMaxConcurrent,
-			ForceAttemptHTTP2:     true,
-		},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("upravda: too many redirects")
-			}
-			return nil
-		},
-	}
-}
-
-// editionURL returns the URL of a path under an edition's root.
-func (s *Source) editionURL(edition news.Lang, path string) string {
-	return s.base.String() + editionPrefix(edition) + path
-}
-
 // articleRef parses an article URL and checks that it is on the Source's
 // host.
-func (s *Source) articleRef(u string) (articleRef, bool) {
-	ref, ok := parseArticlePath(u)
+func (s *Source) articleRef(u string) (site.Ref, bool) {
+	ref, ok := site.ParsePath(u)
 	if !ok || ref.Host != s.host {
-		return articleRef{}, false
+		return site.Ref{}, false
 	}
 	return ref, true
 }
 
-// keepFor returns a filter of article URLs of one edition on the Source's
-// host; relative URLs are resolved against the base URL.
-func (s *Source) keepFor(edition news.Lang) func(string) (articleRef, bool) {
-	return func(u string) (articleRef, bool) {
-		ref, ok := s.articleRef(resolve(s.base.String(), u))
-		if !ok || ref.Edition != edition {
-			return articleRef{}, false
-		}
-		return ref, true
+// Discover returns the articles currently listed for an edition, newest
+// (highest ID) first, deduplicated by ID: see discover.Discoverer.Discover.
+// The configured feeds are read first, in parallel; the HTML list page is
+// read when the news feed fails or yields no usable item. Important is set
+// for items of the mainnews feed and for items a list page marks bold or
+// red.
+//
+// Discover returns an error only when nothing could be read; the error then
+// joins the failures (errors.Is works for ErrBackoff, news.ErrNotFound, ...).
+// It returns an error wrapping news.ErrInvalid for an unknown edition.
+func (s *Source) Discover(ctx context.Context, edition news.Lang) ([]news.ListItem, error) {
+	if !edition.Valid() {
+		return nil, fmt.Errorf("upravda: unknown edition %q: %w", edition, news.ErrInvalid)
 	}
+	start := s.now()
+	defer func() {
+		if s.hooks.OnPollDuration != nil {
+			s.hooks.OnPollDuration(edition, s.now().Sub(start))
+		}
+	}()
+	items, err := s.disc.Discover(ctx, edition)
+	if err != nil {
+		return nil, fmt.Errorf("upravda: %w", err)
+	}
+	if s.hooks.OnDiscovered != nil {
+		s.hooks.OnDiscovered(edition, len(items))
+	}
+	return items, nil
 }
 
-// summarize fills an article's summary from its lead and body, falling back
-// to the description.
-func summarize(a *news.Article, description string, budget int) string {
-	fallback := description
-	if fallback == "" {
-		fallback = a.Lead
+// Fetch reads one article page and returns the article with its summary.
+// The item's fields fill what the page leaves out: Title when no layer has a
+// headline, Published, Description (as the lead and the summary's
+// fallback), ImageURL; Important is the item's. The article's ID, edition,
+// family and URL come from the item's URL, which must be an article URL on
+// the base URL's host (news.ErrInvalid otherwise).
+//
+// Fetch fails with a *StatusError (matching news.ErrNotFound for 404),
+// ErrTooLarge, ErrContentType, ErrBackoff, or ErrNoHeadline when neither the
+// page nor the item has a headline. Layers that fail (JSON-LD, markup,
+// headline, tags) are recorded for drift alerts; an article without tags is
+// returned with TagsMissing set.
+func (s *Source) Fetch(ctx context.Context, item news.ListItem) (*news.Article, error) {
+	u := site.Resolve(s.base.String(), item.URL)
+	ref, ok := s.articleRef(u)
+	if !ok {
+		return nil, fmt.Errorf("upravda: %q is not an article URL of %s: %w", item.URL, s.host, news.ErrInvalid)
 	}
-	return summary.Summarize(a.Lead, a.Body, fallback, a.Edition, budget)
+	resp, err := s.fetch.Get(ctx, fetch.Request{URL: u, Kind: fetch.HTML, AcceptLanguage: site.AcceptLanguage(ref.Edition)})
+	if err != nil {
+		return nil, fmt.Errorf("upravda: %w", err)
+	}
+	x, err := extract.Page(resp.Body, u, ref.Edition, extract.Options{Ref: s.now(), Budget: s.budget})
+	if err != nil {
+		return nil, fmt.Errorf("upravda: %w", err)
+	}
+	a := x.Article
+	s.recordLayers(ref.Edition, u, x)
+
+	a.ID, a.Edition, a.Family, a.URL = ref.ID, ref.Edition, ref.Family, u
+	if a.Headline == "" {
+		a.Headline = item.Title
+	}
+	if a.Headline == "" {
+		return nil, fmt.Errorf("upravda: unable to read %s: %w", u, ErrNoHeadline)
+	}
+	if a.Published.IsZero() {
+		a.Published = item.Published
+	}
+	if a.Lead == "" {
+		a.Lead = item.Description
+	}
+	if a.Photo == nil && site.AbsURL(item.ImageURL) != "" {
+		a.Photo = &news.Photo{URL: item.ImageURL}
+	}
+	a.Important = a.Important || item.Important
+	description := x.Description
+	if description == "" {
+		description = item.Description
+	}
+	a.Summary = extract.Summary(a, description, s.budget)
+	return a, nil
+}
+
+// recordLayers tells the drift tracker which layers of an article page
+// worked.
+func (s *Source) recordLayers(ed news.Lang, u string, x *extract.Result) {
+	a := x.Article
+	s.drift.record(ed, LayerArticleJSONLD, errIf(!x.JSONLD, "upravda: %s: no Article in JSON-LD", u))
+	s.drift.record(ed, LayerArticleMarkup, errIf(x.Markup == "", "upravda: %s: no known markup", u))
+	s.drift.record(ed, LayerArticleHeadline, errIf(a.Headline == "", "upravda: %s: no headline", u))
+	s.drift.record(ed, LayerArticleTags, errIf(a.TagsMissing, "upravda: %s: no tags", u))
+}
+
+func errIf(cond bool, format string, args ...any) error {
+	if !cond {
+		return nil
+	}
+	return fmt.Errorf(format, args...)
 }

@@ -1,15 +1,14 @@
-package upravda
+package discover
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/upravda/site"
 )
 
 // The fuzz targets check that no input makes a parser panic or hang, and
@@ -24,7 +23,7 @@ const hangLimit = 10 * time.Second
 // call the returned function when the call is done.
 func watchdog(n int) func() bool {
 	return time.AfterFunc(hangLimit, func() {
-		panic(fmt.Sprintf("upravda: a %d-byte input took longer than %v", n, hangLimit))
+		panic(fmt.Sprintf("discover: a %d-byte input took longer than %v", n, hangLimit))
 	}).Stop
 }
 
@@ -42,39 +41,11 @@ func addSeeds(f *testing.F, pattern string) {
 	}
 }
 
-func FuzzExtract(f *testing.F) {
-	addSeeds(f, "*.html")
-	f.Add([]byte(`<script type="application/ld+json">{"@type":"NewsArticle","headline":"x","datePublished":"2026-01-01"}</script>`))
-	f.Add([]byte(`<h1 class="title">x</h1><span class="dt2">31 лютого 2025, 99:99</span><p class="tags"><a href="/tags/%zz/">a</a></p>`))
-	f.Fuzz(func(t *testing.T, page []byte) {
-		defer watchdog(len(page))()
-		x, err := extract(page, "https://www.pravda.com.ua/news/2026/03/05/8030001/", "", time.Date(2026, 3, 5, 0, 0, 0, 0, kyiv), 200)
-		if err != nil {
-			return
-		}
-		a := x.Article
-		if a.ID != 8030001 || a.Edition != news.Ukrainian {
-			t.Fatalf("identity from the URL lost: %d %s", a.ID, a.Edition)
-		}
-		if utf8.RuneCountInString(a.Summary) > 200 {
-			t.Fatalf("summary over budget: %q", a.Summary)
-		}
-		for _, tag := range a.Tags {
-			if tag.Slug == "" || tag.Name == "" || strings.Contains(tag.Slug, "/") {
-				t.Fatalf("bad tag %+v", tag)
-			}
-		}
-		if a.TagsMissing != (len(a.Tags) == 0) {
-			t.Fatalf("TagsMissing %v with %d tags", a.TagsMissing, len(a.Tags))
-		}
-	})
-}
-
 func FuzzParseList(f *testing.F) {
 	addSeeds(f, "list_*.html")
 	f.Add([]byte(`<div class="article_news_list"><div class="article_time">9:5</div><div class="article_title"><a href="//x">t</a></div></div>`))
-	keep := func(u string) (articleRef, bool) {
-		return parseArticlePath(resolve("https://www.pravda.com.ua/news/", u))
+	keep := func(u string) (site.Ref, bool) {
+		return site.ParsePath(site.Resolve("https://www.pravda.com.ua/news/", u))
 	}
 	f.Fuzz(func(t *testing.T, page []byte) {
 		defer watchdog(len(page))()
@@ -94,10 +65,7 @@ func FuzzParseFeed(f *testing.F) {
 	addSeeds(f, "feed_*.xml")
 	f.Add([]byte(`<?xml version="1.0" encoding="koi8-r"?><rss><channel><ttl>-5</ttl><item><link>`))
 	f.Add([]byte(`<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="https://www.pravda.com.ua/news/2026/01/01/1/"/></entry>`))
-	s, err := New(Config{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	d := New(Config{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		defer watchdog(len(body))()
 		res, err := parseFeed(body, "application/rss+xml; charset=windows-1251")
@@ -107,7 +75,7 @@ func FuzzParseFeed(f *testing.F) {
 		if res.TTL < 0 || res.TTL > maxFeedTTL {
 			t.Fatalf("ttl %v out of range", res.TTL)
 		}
-		for _, it := range s.feedItems(res.Entries, news.Ukrainian) {
+		for _, it := range d.feedItems(res.Entries, news.Ukrainian) {
 			if it.ID <= 0 || it.Edition != news.Ukrainian {
 				t.Fatalf("bad item %+v", it)
 			}

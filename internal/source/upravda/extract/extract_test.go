@@ -1,4 +1,4 @@
-package upravda
+package extract
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/upravda/markup"
 )
 
 func TestExtractGolden(t *testing.T) {
@@ -20,20 +21,20 @@ func TestExtractGolden(t *testing.T) {
 		jsonLD  bool
 		markup  string
 	}{
-		{"article_news_current.html", "https://www.pravda.com.ua/news/2026/03/05/8030001/", "", true, markupCurrent},
-		{"article_pub_current.html", "https://www.pravda.com.ua/rus/articles/2026/01/09/8016000/", news.Russian, true, markupCurrent},
-		{"article_news_nojsonld.html", "https://www.pravda.com.ua/eng/news/2026/01/8/8031000/", "", false, markupCurrent},
-		{"article_old.html", "https://www.pravda.com.ua/eng/news/2025/04/28/7509999/", news.English, false, markupOld},
+		{"article_news_current.html", "https://www.pravda.com.ua/news/2026/03/05/8030001/", "", true, markup.Current},
+		{"article_pub_current.html", "https://www.pravda.com.ua/rus/articles/2026/01/09/8016000/", news.Russian, true, markup.Current},
+		{"article_news_nojsonld.html", "https://www.pravda.com.ua/eng/news/2026/01/8/8031000/", "", false, markup.Current},
+		{"article_old.html", "https://www.pravda.com.ua/eng/news/2025/04/28/7509999/", news.English, false, markup.Old},
 		{"article_meta_only.html", "", "", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			x, err := extract(readTestdata(t, tt.file), tt.url, tt.edition, time.Time{}, 0)
+			x, err := Page(readTestdata(t, tt.file), tt.url, tt.edition, Options{})
 			if err != nil {
-				t.Fatalf("extract() error = %v", err)
+				t.Fatalf("Page() error = %v", err)
 			}
 			if x.JSONLD != tt.jsonLD || x.Markup != tt.markup {
-				t.Errorf("extract() JSONLD, Markup = %v, %q; want %v, %q", x.JSONLD, x.Markup, tt.jsonLD, tt.markup)
+				t.Errorf("Page() JSONLD, Markup = %v, %q; want %v, %q", x.JSONLD, x.Markup, tt.jsonLD, tt.markup)
 			}
 			compareGolden(t, strings.TrimSuffix(tt.file, ".html")+".json", x.Article)
 		})
@@ -137,9 +138,9 @@ func TestExtractFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			a, err := Extract(readTestdata(t, tt.file), tt.url, "")
+			a, err := Article(readTestdata(t, tt.file), tt.url, "")
 			if err != nil {
-				t.Fatalf("Extract() error = %v", err)
+				t.Fatalf("Article() error = %v", err)
 			}
 			got := fields{
 				ID: a.ID, Edition: a.Edition, Family: a.Family, Headline: a.Headline, Authors: a.Authors,
@@ -156,7 +157,7 @@ func TestExtractFields(t *testing.T) {
 				got.BodyEnd = lastRunes(a.Body, 60)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Extract() mismatch (-want +got):\n%s", diff)
+				t.Errorf("Article() mismatch (-want +got):\n%s", diff)
 			}
 			assertClean(t, a)
 		})
@@ -197,7 +198,7 @@ func lastRunes(s string, n int) string {
 }
 
 func TestExtractBylineAndSummary(t *testing.T) {
-	a, err := Extract(readTestdata(t, "article_pub_current.html"), "https://www.pravda.com.ua/rus/articles/2026/01/09/8016000/", "")
+	a, err := Article(readTestdata(t, "article_pub_current.html"), "https://www.pravda.com.ua/rus/articles/2026/01/09/8016000/", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,9 +235,9 @@ func TestExtractErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Extract([]byte(tt.page), tt.url, tt.edition)
+			_, err := Article([]byte(tt.page), tt.url, tt.edition)
 			if !errors.Is(err, tt.want) {
-				t.Errorf("Extract() error = %v, want %v", err, tt.want)
+				t.Errorf("Article() error = %v, want %v", err, tt.want)
 			}
 		})
 	}
@@ -259,12 +260,12 @@ func TestExtractEditionSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := Extract([]byte(page), tt.url, tt.edition)
+			a, err := Article([]byte(page), tt.url, tt.edition)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if a.Edition != tt.wantEd || a.ID != tt.wantID {
-				t.Errorf("Extract() edition, ID = %s, %d; want %s, %d", a.Edition, a.ID, tt.wantEd, tt.wantID)
+				t.Errorf("Article() edition, ID = %s, %d; want %s, %d", a.Edition, a.ID, tt.wantEd, tt.wantID)
 			}
 		})
 	}
@@ -321,5 +322,24 @@ func TestParseJSONLDShapes(t *testing.T) {
 				t.Errorf("ArticleBody() = %q, want %q", b, tt.body)
 			}
 		})
+	}
+}
+func TestTagSlug(t *testing.T) {
+	tests := []struct {
+		href, want string
+		ok         bool
+	}{
+		{"https://www.pravda.com.ua/rus/tags/vovk-/", "vovk-", true},
+		{"/tags/67850e07ed31c/", "67850e07ed31c", true},
+		{"/tags/tag_%D0%9B%D1%83%D0%B3%D0%B0%D0%BD%D1%81%D1%8C%D0%BA/", "tag_Луганськ", true},
+		{"/tags/", "", false},
+		{"/tags/a/b/", "", false},
+		{"/authors/someone/", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := tagSlug(tt.href)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("tagSlug(%q) = %q, %v; want %q, %v", tt.href, got, ok, tt.want, tt.ok)
+		}
 	}
 }

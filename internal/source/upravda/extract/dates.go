@@ -1,4 +1,4 @@
-package upravda
+package extract
 
 import (
 	"regexp"
@@ -6,27 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Kyiv must resolve on hosts without zoneinfo.
 	"unicode"
 	"unicode/utf8"
+
+	"newsbot/internal/source/upravda/markup"
+	"newsbot/internal/source/upravda/site"
 )
 
 // kyiv is the site's time zone, used when a page gives a time without an
-// offset. Read-only after initialisation.
-var kyiv = loadKyiv()
-
-func loadKyiv() *time.Location {
-	if loc, err := time.LoadLocation("Europe/Kyiv"); err == nil {
-		return loc
-	}
-	if loc, err := time.LoadLocation("Europe/Kiev"); err == nil {
-		return loc
-	}
-	return time.FixedZone("EET", 2*60*60)
-}
-
-// Kyiv returns the Europe/Kyiv location, in which the site states times.
-func Kyiv() *time.Location { return kyiv }
+// offset.
+var kyiv = site.Kyiv()
 
 // isoLayouts are the machine-readable date forms seen in JSON-LD and meta
 // tags, with an offset first.
@@ -176,7 +165,7 @@ func foldEqual(a, b rune) bool {
 // ref (the date in the article's URL, or the time of reading); without a
 // ref such a date is not read. "Today"/"yesterday" are relative to ref.
 func parseVisibleDate(text string, ref time.Time) (time.Time, bool) {
-	text = strings.ToLower(collapse(text))
+	text = strings.ToLower(markup.Collapse(text))
 	// Every pattern holds a time ("15:26"): without a digit there is no
 	// date, and no match of dayMonthRe starts before the first digit.
 	digit := strings.IndexAny(text, "0123456789")
@@ -184,7 +173,7 @@ func parseVisibleDate(text string, ref time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if m := findRelative(text, ref); m != nil {
-		hh, mm, ok := clock(m[2], m[3])
+		hh, mm, ok := site.Clock(m[2], m[3])
 		if !ok {
 			return time.Time{}, false
 		}
@@ -207,15 +196,6 @@ func parseVisibleDate(text string, ref time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func clock(h, m string) (int, int, bool) {
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hh > 23 || mm > 59 {
-		return 0, 0, false
-	}
-	return hh, mm, true
-}
-
 func buildDate(day, month, year, h, m string, ref time.Time) (time.Time, bool) {
 	mon, ok := months[month]
 	if !ok {
@@ -225,7 +205,7 @@ func buildDate(day, month, year, h, m string, ref time.Time) (time.Time, bool) {
 	if err != nil || d < 1 || d > 31 {
 		return time.Time{}, false
 	}
-	hh, mm, ok := clock(h, m)
+	hh, mm, ok := site.Clock(h, m)
 	if !ok {
 		return time.Time{}, false
 	}

@@ -1,4 +1,4 @@
-package upravda
+package discover
 
 import (
 	"bytes"

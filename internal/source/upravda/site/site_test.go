@@ -1,4 +1,4 @@
-package upravda
+package site
 
 import (
 	"testing"
@@ -59,55 +59,12 @@ func TestParseArticleURL(t *testing.T) {
 }
 
 func TestParseArticlePathDay(t *testing.T) {
-	ref, ok := parseArticlePath("https://www.pravda.com.ua/eng/news/2026/07/7/8042815/")
+	ref, ok := ParsePath("https://www.pravda.com.ua/eng/news/2026/07/7/8042815/")
 	if !ok {
 		t.Fatal("not parsed")
 	}
 	want := time.Date(2026, 7, 7, 0, 0, 0, 0, kyiv)
 	if !ref.Day.Equal(want) || ref.Host != "pravda.com.ua" {
 		t.Errorf("Day, Host = %v, %q; want %v, pravda.com.ua", ref.Day, ref.Host, want)
-	}
-}
-
-func TestSourceKeepsOnlyItsHost(t *testing.T) {
-	s, err := New(Config{BaseURL: "http://127.0.0.1:8080"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keep := s.keepFor(news.Russian)
-	tests := []struct {
-		url  string
-		want bool
-	}{
-		{"http://127.0.0.1:8080/rus/news/2026/01/01/8000001/", true},
-		{"/rus/news/2026/01/01/8000001/", true},
-		{"http://127.0.0.1:8080/news/2026/01/01/8000001/", false},         // other edition
-		{"http://127.0.0.1:9090/rus/news/2026/01/01/8000001/", false},     // other port
-		{"https://www.pravda.com.ua/rus/news/2026/01/01/8000001/", false}, // real site, not ours
-	}
-	for _, tt := range tests {
-		if _, got := keep(tt.url); got != tt.want {
-			t.Errorf("keep(%q) = %v, want %v", tt.url, got, tt.want)
-		}
-	}
-}
-
-func TestTagSlug(t *testing.T) {
-	tests := []struct {
-		href, want string
-		ok         bool
-	}{
-		{"https://www.pravda.com.ua/rus/tags/vovk-/", "vovk-", true},
-		{"/tags/67850e07ed31c/", "67850e07ed31c", true},
-		{"/tags/tag_%D0%9B%D1%83%D0%B3%D0%B0%D0%BD%D1%81%D1%8C%D0%BA/", "tag_Луганськ", true},
-		{"/tags/", "", false},
-		{"/tags/a/b/", "", false},
-		{"/authors/someone/", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := tagSlug(tt.href)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("tagSlug(%q) = %q, %v; want %q, %v", tt.href, got, ok, tt.want, tt.ok)
-		}
 	}
 }

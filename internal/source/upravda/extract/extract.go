@@ -1,4 +1,10 @@
-package upravda
+// Package extract reads an article page of Ukrainska Pravda: bytes (with
+// the page's URL and edition, when known) in, a news.Article out. It does
+// no I/O. The page is read layer by layer (JSON-LD, the current markup, the
+// older ones, OpenGraph), so that the site's redesigns degrade the result
+// instead of breaking it; the Result says which layers worked, for drift
+// alerts.
+package extract
 
 import (
 	"bytes"
@@ -17,6 +23,9 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/upravda/markup"
+	"newsbot/internal/source/upravda/site"
+	"newsbot/internal/summary"
 )
 
 // Errors of the extractor. Callers test them with errors.Is.
@@ -29,24 +38,26 @@ var (
 	ErrNoEdition = errors.New("edition unknown")
 )
 
-// Markup names the template a page was read with.
-const (
-	markupCurrent = "current" // since autumn 2025: post_news_*, post_article_*
-	markupOld     = "old"     // about 2020 to 2025: post_*
-	markup2016    = "2016"    // post_news__* (BEM)
-	markup2014    = "2014"    // table layout: h1.title, span.dt2
-)
-
-// extraction is an article with what the extractor learnt on the way.
-type extraction struct {
+// Result is an article with what the extractor learnt on the way.
+type Result struct {
 	Article *news.Article
 	// JSONLD is set when an Article object was found in JSON-LD.
 	JSONLD bool
-	// Markup is the template that yielded the headline or the text ("" when
-	// none matched: only metadata was read).
+	// Markup is the template that yielded the headline or the text (one of
+	// markup.Current, Old, Y2016, Y2014; "" when none matched: only
+	// metadata was read).
 	Markup string
 	// Description is the page's meta description, for summaries.
 	Description string
+}
+
+// Options tune Page. The zero value is fine.
+type Options struct {
+	// Ref is the time of reading, used only for dates printed without a
+	// year on pages whose URL has no date (zero: such dates are not read).
+	Ref time.Time
+	// Budget is the summary length in characters (0: summary.DefaultBudget).
+	Budget int
 }
 
 // indexedClasses are the classes the extractor looks up; the page is walked
@@ -114,7 +125,7 @@ func (p *page) class(c string) []*html.Node {
 func parsePage(b []byte) (*page, error) {
 	root, err := html.Parse(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("upravda: unable to parse the page: %w", err)
+		return nil, fmt.Errorf("extract: unable to parse the page: %w", err)
 	}
 	p := &page{
 		doc:   goquery.NewDocumentFromNode(root),
@@ -125,29 +136,29 @@ func parsePage(b []byte) (*page, error) {
 		if n.Type == html.ElementNode {
 			switch n.DataAtom {
 			case atom.Html:
-				p.lang = attr(n, "lang")
+				p.lang = markup.Attr(n, "lang")
 			case atom.Meta:
-				key := strings.ToLower(attr(n, "property"))
+				key := strings.ToLower(markup.Attr(n, "property"))
 				if key == "" {
-					key = strings.ToLower(attr(n, "name"))
+					key = strings.ToLower(markup.Attr(n, "name"))
 				}
 				if key == "" {
-					key = strings.ToLower(attr(n, "itemprop"))
+					key = strings.ToLower(markup.Attr(n, "itemprop"))
 				}
 				if _, seen := p.metas[key]; key != "" && !seen {
-					p.metas[key] = attr(n, "content")
+					p.metas[key] = markup.Attr(n, "content")
 				}
 			case atom.Link:
 				p.links = append(p.links, n)
 			case atom.Script:
-				if strings.EqualFold(strings.TrimSpace(attr(n, "type")), "application/ld+json") && n.FirstChild != nil {
+				if strings.EqualFold(strings.TrimSpace(markup.Attr(n, "type")), "application/ld+json") && n.FirstChild != nil {
 					p.ldJSON = append(p.ldJSON, n.FirstChild.Data)
 				}
 				return
 			case atom.Style, atom.Svg:
 				return
 			}
-			for c := range strings.FieldsSeq(attr(n, "class")) {
+			for c := range strings.FieldsSeq(markup.Attr(n, "class")) {
 				if !classStarts[c[0]] {
 					continue
 				}
@@ -181,7 +192,7 @@ func isTag(a atom.Atom) func(*html.Node) bool {
 	return func(n *html.Node) bool { return n.DataAtom == a }
 }
 
-// Extract parses one article page already in memory. pageURL is where the
+// Article parses one article page already in memory. pageURL is where the
 // page came from (it gives the ID, the edition and the date for dates
 // printed without a year; "" when unknown); edition may be "" to take it
 // from the URL or the page.
@@ -192,15 +203,15 @@ func isTag(a atom.Atom) func(*html.Node) bool {
 // first layer that has it. Tags come only from the page's tag block; when
 // there is none the article has TagsMissing set. The summary is filled in.
 //
-// Extract returns ErrNoHeadline when no layer has a headline and
+// Article returns ErrNoHeadline when no layer has a headline and
 // ErrNoEdition when the edition cannot be told.
-func Extract(page []byte, pageURL string, edition news.Lang) (*news.Article, error) {
-	x, err := extract(page, pageURL, edition, time.Time{}, 0)
+func Article(page []byte, pageURL string, edition news.Lang) (*news.Article, error) {
+	x, err := Page(page, pageURL, edition, Options{})
 	if err != nil {
 		return nil, err
 	}
 	if x.Article.Headline == "" {
-		return x.Article, fmt.Errorf("upravda: unable to read %s: %w", displayURL(pageURL), ErrNoHeadline)
+		return x.Article, fmt.Errorf("extract: unable to read %s: %w", displayURL(pageURL), ErrNoHeadline)
 	}
 	return x.Article, nil
 }
@@ -212,39 +223,67 @@ func displayURL(u string) string {
 	return u
 }
 
-// extract reads an article; ref is the time of reading, used only for
-// dates printed without a year on pages whose URL has no date. It returns
-// an error only when the page cannot be parsed or its edition is unknown;
-// a missing headline is the caller's business.
-func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget int) (*extraction, error) {
+// Page reads an article as Article does, and says which layers worked. It
+// returns an error only when the page cannot be parsed or its edition is
+// unknown; a missing headline is the caller's business.
+func Page(b []byte, pageURL string, edition news.Lang, opts Options) (*Result, error) {
 	p, err := parsePage(b)
 	if err != nil {
 		return nil, err
 	}
-	x := &extraction{Article: &news.Article{}}
+	x := &Result{Article: &news.Article{}}
 	a := x.Article
 	ld, hasLD := parseJSONLD(p.ldJSON)
 	x.JSONLD = hasLD
-	base := parseBase(pageURL)
+	base := site.ParseBase(pageURL)
 
-	// Identity: ID, edition, family, URL.
+	ref, err := p.identify(a, ld, base, pageURL, edition)
+	if err != nil {
+		return nil, err
+	}
+	headNode, tmpl := p.headline()
+	x.Markup = tmpl
+	a.Headline = p.headlineText(ld, headNode)
+	dateRef := ref.Day
+	if dateRef.IsZero() {
+		dateRef = opts.Ref
+	}
+	a.Published = p.published(ld, dateRef)
+	a.Authors = dedupe(ld.Persons)
+	if len(a.Authors) == 0 {
+		a.Authors = p.authors()
+	}
+	p.readText(x, ld)
+	// Tags: only from the article's own tag block.
+	a.Tags = p.tags()
+	a.TagsMissing = len(a.Tags) == 0
+	a.Photo = p.photo(ld, base)
+	a.Alternates = p.alternates(base)
+	a.Summary = Summary(a, x.Description, opts.Budget)
+	return x, nil
+}
+
+// identify fills the article's ID, edition, family and URL from the page's
+// URL, JSON-LD, canonical link and og:url, and returns what the first
+// article URL among them says.
+func (p *page) identify(a *news.Article, ld ldArticle, base *url.URL, pageURL string, edition news.Lang) (site.Ref, error) {
 	canonical := ""
 	for _, l := range p.links {
-		if strings.EqualFold(attr(l, "rel"), "canonical") {
-			canonical = strings.TrimSpace(attr(l, "href"))
+		if strings.EqualFold(markup.Attr(l, "rel"), "canonical") {
+			canonical = strings.TrimSpace(markup.Attr(l, "href"))
 			break
 		}
 	}
 	urls := []string{pageURL, ld.URL, canonical, p.metas["og:url"]}
-	var ref0 articleRef
+	var ref site.Ref
 	for _, u := range urls {
-		if r, ok := parseArticlePath(resolveRef(base, u)); ok {
-			ref0 = r
+		if r, ok := site.ParsePath(site.ResolveRef(base, u)); ok {
+			ref = r
 			break
 		}
 	}
-	a.ID = ref0.ID
-	a.Family = ref0.Family
+	a.ID = ref.ID
+	a.Family = ref.Family
 	if a.ID == 0 {
 		for _, u := range urls {
 			if id, ok := trailingID(u); ok {
@@ -256,57 +295,59 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 	a.Edition = edition
 	if !a.Edition.Valid() {
 		a.Edition = ""
-		if ref0.ID != 0 {
-			a.Edition = ref0.Edition
+		if ref.ID != 0 {
+			a.Edition = ref.Edition
 		} else if l, ok := news.ParseLang(ld.InLanguage); ok {
 			a.Edition = l
 		} else if l, ok := news.ParseLang(p.lang); ok {
 			a.Edition = l
 		} else {
-			return nil, fmt.Errorf("upravda: unable to read %s: %w", displayURL(pageURL), ErrNoEdition)
+			return ref, fmt.Errorf("extract: unable to read %s: %w", displayURL(pageURL), ErrNoEdition)
 		}
 	}
 	for _, u := range urls {
-		if a.URL = absURL(u); a.URL != "" {
+		if a.URL = site.AbsURL(u); a.URL != "" {
 			break
 		}
 	}
+	return ref, nil
+}
 
-	// Headline.
-	headNode, markup := p.headline()
-	x.Markup = markup
-	// Each layer is read only when the ones before it have nothing.
-	a.Headline = ld.Headline
-	if a.Headline == "" {
-		a.Headline = textOf(headNode)
+// headlineText returns the headline of the first layer that has one: JSON-LD,
+// the markup's headline node, OpenGraph, Twitter. Each layer is read only
+// when the ones before it have nothing.
+func (p *page) headlineText(ld ldArticle, headNode *html.Node) string {
+	if ld.Headline != "" {
+		return ld.Headline
 	}
-	if a.Headline == "" {
-		a.Headline = collapse(p.metas["og:title"])
+	if h := textOf(headNode); h != "" {
+		return h
 	}
-	if a.Headline == "" {
-		a.Headline = collapse(p.metas["twitter:title"])
+	if h := markup.Collapse(p.metas["og:title"]); h != "" {
+		return h
 	}
+	return markup.Collapse(p.metas["twitter:title"])
+}
 
-	// Published time.
-	dateRef := ref0.Day
-	if dateRef.IsZero() {
-		dateRef = ref
-	}
+// published returns the time of publication: JSON-LD, the meta tag, then
+// the date the page prints (read relative to ref).
+func (p *page) published(ld ldArticle, ref time.Time) time.Time {
 	if t, ok := parseISOTime(ld.DatePublished); ok {
-		a.Published = t
-	} else if t, ok := parseISOTime(p.metas["article:published_time"]); ok {
-		a.Published = t
-	} else if t, ok := p.visibleDate(dateRef); ok {
-		a.Published = t
+		return t
 	}
-
-	// Authors.
-	a.Authors = dedupe(ld.Persons)
-	if len(a.Authors) == 0 {
-		a.Authors = p.authors()
+	if t, ok := parseISOTime(p.metas["article:published_time"]); ok {
+		return t
 	}
+	if t, ok := p.visibleDate(ref); ok {
+		return t
+	}
+	return time.Time{}
+}
 
-	// Body and lead.
+// readText fills the article's body and lead and the result's description
+// (and its markup, when the headline did not tell it).
+func (p *page) readText(x *Result, ld ldArticle) {
+	a := x.Article
 	body := p.bodyNode()
 	var blocks []block
 	if body != nil {
@@ -320,9 +361,9 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 	} else if body := ld.ArticleBody(); body != "" {
 		a.Body = ldBody(body)
 	}
-	x.Description = collapse(p.metas["description"])
+	x.Description = markup.Collapse(p.metas["description"])
 	if x.Description == "" {
-		x.Description = firstNonEmpty(collapse(p.metas["og:description"]), ld.Description)
+		x.Description = firstNonEmpty(markup.Collapse(p.metas["og:description"]), ld.Description)
 	}
 	// The lead: JSON-LD's description, else the first paragraph of the
 	// text (older templates put a pulled quote in the meta description),
@@ -334,48 +375,45 @@ func extract(b []byte, pageURL string, edition news.Lang, ref time.Time, budget 
 	if a.Lead == "" {
 		a.Lead = x.Description
 	}
+}
 
-	// Tags: only from the article's own tag block.
-	a.Tags = p.tags()
-	a.TagsMissing = len(a.Tags) == 0
-
-	// Photo.
-	a.Photo = p.photo(ld, base)
-
-	// Other editions.
-	a.Alternates = p.alternates(base)
-
-	a.Summary = summarize(a, x.Description, budget)
-	return x, nil
+// Summary returns an article's summary from its lead and body, falling back
+// to the description, then the lead.
+func Summary(a *news.Article, description string, budget int) string {
+	fallback := description
+	if fallback == "" {
+		fallback = a.Lead
+	}
+	return summary.Summarize(a.Lead, a.Body, fallback, a.Edition, budget)
 }
 
 // headline returns the markup headline node and the template it belongs to.
 func (p *page) headline() (*html.Node, string) {
 	if n := p.first(nil, "post_news_title", "post_article_title"); n != nil {
-		return n, markupCurrent
+		return n, markup.Current
 	}
 	if n := p.first(nil, "post_title"); n != nil {
-		return n, markupOld
+		return n, markup.Old
 	}
 	if n := p.first(nil, "post_news__title", "post__title"); n != nil {
-		return n, markup2016
+		return n, markup.Y2016
 	}
 	if n := p.first(isTag(atom.H1), "title"); n != nil {
-		return n, markup2014
+		return n, markup.Y2014
 	}
 	return nil, ""
 }
 
 func markupOf(body *html.Node) string {
 	switch {
-	case hasClass(body, "post_news_text"), hasClass(body, "post_article_text"):
-		return markupCurrent
-	case hasClass(body, "post_text"):
-		return markupOld
-	case hasClass(body, "post_news__text"), hasClass(body, "post__text"):
-		return markup2016
+	case markup.HasClass(body, "post_news_text"), markup.HasClass(body, "post_article_text"):
+		return markup.Current
+	case markup.HasClass(body, "post_text"):
+		return markup.Old
+	case markup.HasClass(body, "post_news__text"), markup.HasClass(body, "post__text"):
+		return markup.Y2016
 	}
-	return markup2014
+	return markup.Y2014
 }
 
 // bodyNode returns the article's text container.
@@ -390,28 +428,14 @@ func textOf(n *html.Node) string {
 	if n == nil {
 		return ""
 	}
-	return nodeText(n, isLabel)
-}
-
-// isLabel reports whether n is an inline label inside a title ("фото",
-// "оновлено", "ексклюзив") rather than title text.
-func isLabel(n *html.Node) bool {
-	if n.DataAtom == atom.Em {
-		return true
-	}
-	for c := range strings.FieldsSeq(attr(n, "class")) {
-		if strings.Contains(c, "label") {
-			return true
-		}
-	}
-	return false
+	return markup.Text(n, markup.IsLabel)
 }
 
 // visibleDate reads the date the page prints near the headline.
 func (p *page) visibleDate(ref time.Time) (time.Time, bool) {
 	for _, c := range []string{"post_news_date", "post_author_date", "post_time", "post_news__date", "post__date", "dt2"} {
 		for _, n := range p.class(c) {
-			if t, ok := parseVisibleDate(nodeText(n, nil), ref); ok {
+			if t, ok := parseVisibleDate(markup.Text(n, nil), ref); ok {
 				return t, true
 			}
 		}
@@ -424,7 +448,7 @@ func (p *page) authors() []string {
 	var names []string
 	if ns := p.class("post_author_name"); len(ns) > 0 {
 		for _, n := range ns {
-			names = append(names, nodeText(n, nil))
+			names = append(names, markup.Text(n, nil))
 		}
 		return dedupe(names)
 	}
@@ -432,11 +456,11 @@ func (p *page) authors() []string {
 		for _, n := range p.class(c) {
 			links := p.doc.FindNodes(n).Find("a")
 			if links.Length() == 0 {
-				names = append(names, splitNames(nodeText(n, nil))...)
+				names = append(names, splitNames(markup.Text(n, nil))...)
 				continue
 			}
 			links.Each(func(_ int, s *goquery.Selection) {
-				names = append(names, splitNames(nodeText(s.Get(0), nil))...)
+				names = append(names, splitNames(markup.Text(s.Get(0), nil))...)
 			})
 		}
 		if len(names) > 0 {
@@ -450,7 +474,7 @@ func (p *page) authors() []string {
 func splitNames(s string) []string {
 	var out []string
 	for part := range strings.SplitSeq(s, ",") {
-		if part = collapse(strings.Trim(part, " —–-")); part != "" {
+		if part = markup.Collapse(strings.Trim(part, " —–-")); part != "" {
 			out = append(out, part)
 		}
 	}
@@ -464,7 +488,7 @@ func (p *page) tags() []news.Tag {
 	add := func(n *html.Node) {
 		eachTagLink(n, func(a *html.Node, href string) {
 			slug, ok := tagSlug(href)
-			name := nodeText(a, nil)
+			name := markup.Text(a, nil)
 			if !ok || name == "" || seen[slug] {
 				return
 			}
@@ -498,13 +522,13 @@ func (p *page) photo(ld ldArticle, base *url.URL) *news.Photo {
 	var caption, credit string
 	switch box = p.first(nil, "post_news_photo", "post_article_header_media", "post_photo_news", "post_news__photo"); {
 	case box == nil:
-	case hasClass(box, "post_news_photo"):
+	case markup.HasClass(box, "post_news_photo"):
 		caption = textIn(p, box, "post_news_photo_captain")
 		credit = textIn(p, box, "post_news_photo_source")
-	case hasClass(box, "post_article_header_media"):
+	case markup.HasClass(box, "post_article_header_media"):
 		caption = textIn(p, box, "post_article_header_media_caption")
 		credit = textIn(p, box, "post_article_header_media_source")
-	case hasClass(box, "post_photo_news"):
+	case markup.HasClass(box, "post_photo_news"):
 		caption = textIn(p, box, "post_photo_news_caption")
 		credit = textIn(p, box, "post_photo_news_source")
 	default:
@@ -514,18 +538,18 @@ func (p *page) photo(ld ldArticle, base *url.URL) *news.Photo {
 			caption = ""
 		}
 	}
-	ph.URL = absURL(resolveRef(base, ld.ImageURL))
+	ph.URL = site.AbsURL(site.ResolveRef(base, ld.ImageURL))
 	if ph.URL == "" && box != nil {
 		if img := p.doc.FindNodes(box).Find("img").First(); img.Length() > 0 {
 			src, _ := img.Attr("src")
 			if src == "" {
 				src, _ = img.Attr("data-src")
 			}
-			ph.URL = absURL(resolveRef(base, src))
+			ph.URL = site.AbsURL(site.ResolveRef(base, src))
 		}
 	}
 	if ph.URL == "" {
-		if og := absURL(resolveRef(base, html.UnescapeString(p.metas["og:image"]))); !isPlaceholder(og) {
+		if og := site.AbsURL(site.ResolveRef(base, html.UnescapeString(p.metas["og:image"]))); !isPlaceholder(og) {
 			ph.URL = og
 		}
 	}
@@ -579,7 +603,7 @@ func isPlaceholder(u string) bool {
 func textIn(p *page, n *html.Node, c string) string {
 	for _, m := range p.class(c) {
 		if isAncestor(n, m) {
-			return nodeText(m, nil)
+			return markup.Text(m, nil)
 		}
 	}
 	return ""
@@ -598,14 +622,14 @@ func isAncestor(a, n *html.Node) bool {
 func (p *page) alternates(base *url.URL) map[news.Lang]string {
 	var out map[news.Lang]string
 	for _, l := range p.links {
-		if !strings.EqualFold(attr(l, "rel"), "alternate") {
+		if !strings.EqualFold(markup.Attr(l, "rel"), "alternate") {
 			continue
 		}
-		lang, ok := news.ParseLang(attr(l, "hreflang"))
+		lang, ok := news.ParseLang(markup.Attr(l, "hreflang"))
 		if !ok {
 			continue
 		}
-		href := absURL(resolveRef(base, attr(l, "href")))
+		href := site.AbsURL(site.ResolveRef(base, markup.Attr(l, "href")))
 		if href == "" {
 			continue
 		}
@@ -624,7 +648,7 @@ func (p *page) alternates(base *url.URL) map[news.Lang]string {
 func ldBody(s string) string {
 	var parts []string
 	for p := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\t' || r == '\n' || r == '\r' }) {
-		if p = collapse(html.UnescapeString(p)); p != "" && hasLetterOrDigit(p) && !isJunkParagraph(p) {
+		if p = markup.Collapse(html.UnescapeString(p)); p != "" && hasLetterOrDigit(p) && !isJunkParagraph(p) {
 			parts = append(parts, p)
 		}
 	}
@@ -648,48 +672,6 @@ func trailingID(raw string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// resolve resolves ref against base; ref unchanged when either is not a
-// URL.
-func resolve(base, ref string) string {
-	return resolveRef(parseBase(base), ref)
-}
-
-// parseBase parses a base URL for resolveRef (nil when base is empty or not
-// a URL), so that a page's links are resolved without parsing it each time.
-func parseBase(base string) *url.URL {
-	if base == "" {
-		return nil
-	}
-	b, err := url.Parse(base)
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// resolveRef is resolve with a parsed base (nil: ref is returned trimmed).
-func resolveRef(base *url.URL, ref string) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" || base == nil {
-		return ref
-	}
-	r, err := url.Parse(ref)
-	if err != nil {
-		return ref
-	}
-	return base.ResolveReference(r).String()
-}
-
-// absURL returns u when it is an absolute http(s) URL, "" otherwise.
-func absURL(u string) string {
-	u = strings.TrimSpace(u)
-	p, err := url.Parse(u)
-	if err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
-		return ""
-	}
-	return u
-}
-
 func firstNonEmpty(vals ...string) string {
 	for _, v := range vals {
 		if v != "" {
@@ -703,9 +685,27 @@ func firstNonEmpty(vals ...string) string {
 func dedupe(names []string) []string {
 	var out []string
 	for _, n := range names {
-		if n = collapse(n); n != "" && !slices.Contains(out, n) {
+		if n = markup.Collapse(n); n != "" && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// tagSlug returns the slug of a tag page URL (".../tags/{slug}/"), unescaped.
+func tagSlug(href string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil {
+		return "", false
+	}
+	p := u.Path
+	i := strings.Index(p, "/tags/")
+	if i < 0 {
+		return "", false
+	}
+	slug := strings.Trim(p[i+len("/tags/"):], "/")
+	if slug == "" || strings.Contains(slug, "/") {
+		return "", false
+	}
+	return slug, true
 }

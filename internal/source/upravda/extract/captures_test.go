@@ -1,4 +1,4 @@
-package upravda
+package extract
 
 import (
 	"crypto/sha256"
@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/fetch"
 )
 
 // samplesDir holds real captures of the site, third-party content that is
@@ -156,17 +156,17 @@ func TestCaptures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			raw := readSample(t, tt.file)
-			page, err := decodeHTML(raw, "") // the charset comes from the page's meta tag
+			page, err := fetch.DecodeHTML(raw, "") // the charset comes from the page's meta tag
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := Extract(page, tt.url, "")
+			a, err := Article(page, tt.url, "")
 			if err != nil {
-				t.Fatalf("Extract() error = %v", err)
+				t.Fatalf("Article() error = %v", err)
 			}
 			got, text := factsOf(a)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Extract() mismatch (-want +got):\n%s\nextracted:\n%s", diff, text)
+				t.Errorf("Article() mismatch (-want +got):\n%s\nextracted:\n%s", diff, text)
 			}
 			if tt.slugs != nil {
 				var slugs []string
@@ -191,7 +191,7 @@ func TestCaptures(t *testing.T) {
 // (bold italics naming the authors) is not part of the body.
 func TestCaptureBodyWithoutByline(t *testing.T) {
 	raw := readSample(t, "up_rus_articles_2026-01-08_8015225.html")
-	a, err := Extract(raw, "https://www.pravda.com.ua/rus/articles/2026/01/08/8015225/", "")
+	a, err := Article(raw, "https://www.pravda.com.ua/rus/articles/2026/01/08/8015225/", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,78 +204,6 @@ func TestCaptureBodyWithoutByline(t *testing.T) {
 	}
 	if len(a.Alternates) != 2 || a.Alternates[news.Ukrainian] == "" {
 		t.Errorf("alternates = %v, want uk and ru", a.Alternates)
-	}
-}
-
-func TestCaptureFeed2020(t *testing.T) {
-	raw := readSample(t, "up_rus_rss_all_2020-09-29.xml")
-	res, err := parseFeed(raw, "text/xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Entries) != 20 {
-		t.Errorf("entries = %d, want 20", len(res.Entries))
-	}
-	s, _ := New(Config{})
-	items := s.feedItems(res.Entries, news.Russian)
-	var ids []int64
-	for _, it := range items {
-		ids = append(ids, it.ID)
-		if it.Published.Format("-07:00") != "+03:00" || it.Title == "" || it.Description == "" {
-			t.Errorf("item %d: published %v, title %q, description %q", it.ID, it.Published, it.Title, it.Description)
-		}
-		if strings.ContainsRune(it.Title, '\uFFFD') {
-			t.Errorf("item %d: title not decoded from windows-1251: %q", it.ID, it.Title)
-		}
-	}
-	want := []int64{7268111, 7268106, 7268108, 7268103, 7268100, 7268099, 7268094, 7268093}
-	if diff := cmp.Diff(want, ids); diff != "" {
-		t.Errorf("IDs (www.pravda.com.ua, /rus/ only) mismatch (-want +got):\n%s", diff)
-	}
-	if other := s.feedItems(res.Entries, news.Ukrainian); len(other) != 0 {
-		t.Errorf("uk edition got %d items from a /rus/ feed", len(other))
-	}
-}
-
-func TestCaptureList2016(t *testing.T) {
-	raw := readSample(t, "up_uk_home_2016-01-14_vcr.html")
-	page, err := decodeHTML(raw, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := parseList(page, "https://www.pravda.com.ua/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Markup != markup2016 {
-		t.Errorf("Markup = %q, want %q", res.Markup, markup2016)
-	}
-	s, _ := New(Config{})
-	items := listItems(res.Entries, s.keepFor(news.Ukrainian))
-	m := newMerger()
-	m.add(items, false)
-	sorted := m.sorted()
-	if len(sorted) != 56 {
-		t.Errorf("distinct items = %d, want 56", len(sorted))
-	}
-	byID := make(map[int64]news.ListItem)
-	for _, it := range sorted {
-		byID[it.ID] = it
-		if strings.Contains(it.URL, "epravda") || strings.Contains(it.URL, "eurointegration") || strings.Contains(it.URL, "kiev.pravda") {
-			t.Errorf("off-site item kept: %s", it.URL)
-		}
-	}
-	if !byID[7095324].Important || byID[7095341].Important {
-		t.Errorf("importance: 7095324 = %v (want true), 7095341 = %v (want false)", byID[7095324].Important, byID[7095341].Important)
-	}
-	if got := byID[7095341].Published.Format(time.RFC3339); got != "2016-01-14T11:17:00+02:00" {
-		t.Errorf("7095341 published %s", got)
-	}
-	if title := byID[7095318].Title; strings.Contains(title, "фото") {
-		t.Errorf("the <em> label stayed in the title: %q", title)
-	}
-	if !slices.IsSortedFunc(sorted, func(a, b news.ListItem) int { return int(b.ID - a.ID) }) {
-		t.Error("items not newest first")
 	}
 }
 
@@ -314,7 +242,7 @@ func TestCaptureSeedText(t *testing.T) {
 	fmt.Fprintf(&b, `<div class="post_time"><span class="post_author"><a href="/eng/authors/x/">%s</a></span>%s, %s</div>`, html.EscapeString(m[1]), m[2], m[3])
 	fmt.Fprintf(&b, `<div class="post_text">%s</div></article></body></html>`, strings.Join(paras, "\n"))
 
-	a, err := Extract([]byte(b.String()), "https://www.pravda.com.ua/eng/news/2025/04/28/7510000/", "")
+	a, err := Article([]byte(b.String()), "https://www.pravda.com.ua/eng/news/2025/04/28/7510000/", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,7 @@
-package upravda
+package discover
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"github.com/mmcdole/gofeed/rss"
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
+
+	"newsbot/internal/source/upravda/markup"
 )
 
 // feedEntry is one item of a feed.
@@ -66,14 +67,14 @@ func parseFeedBytes(body []byte) (res feedResult, err error) {
 		// gofeed is third-party code fed with hostile input: a panic in it
 		// must not take the poller down.
 		if r := recover(); r != nil {
-			err = fmt.Errorf("upravda: the feed parser failed: %v", r)
+			err = fmt.Errorf("discover: the feed parser failed: %v", r)
 		}
 	}()
 	fp := gofeed.NewParser()
 	fp.KeepOriginalFeed = true
 	f, err := fp.Parse(bytes.NewReader(body))
 	if err != nil {
-		return feedResult{}, fmt.Errorf("upravda: unable to parse the feed: %w", err)
+		return feedResult{}, fmt.Errorf("discover: unable to parse the feed: %w", err)
 	}
 	if orig, ok := f.OriginalFeed().(*rss.Feed); ok {
 		if n, err := strconv.Atoi(strings.TrimSpace(orig.TTL)); err == nil && n > 0 {
@@ -86,7 +87,7 @@ func parseFeedBytes(body []byte) (res feedResult, err error) {
 		}
 		e := feedEntry{
 			Link:        strings.TrimSpace(it.Link),
-			Title:       collapse(html.UnescapeString(it.Title)),
+			Title:       markup.Collapse(html.UnescapeString(it.Title)),
 			Description: plainText(it.Description),
 		}
 		if e.Link == "" && it.GUID != "" {
@@ -115,14 +116,14 @@ func parseFeedBytes(body []byte) (res feedResult, err error) {
 // hold markup) with entities decoded and white space collapsed.
 func plainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
-		return collapse(s)
+		return markup.Collapse(s)
 	}
 	z := xhtml.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
 	for {
 		switch z.Next() {
 		case xhtml.ErrorToken:
-			return collapse(b.String())
+			return markup.Collapse(b.String())
 		case xhtml.TextToken:
 			b.Write(z.Text())
 		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
@@ -173,6 +174,3 @@ func repairTruncated(body []byte) ([]byte, bool) {
 	}
 	return nil, false
 }
-
-// errEmptyFeed means a feed parsed but held no usable item.
-var errEmptyFeed = errors.New("the feed has no usable item")

@@ -1,4 +1,4 @@
-package upravda
+package discover
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/upravda/markup"
+	"newsbot/internal/source/upravda/site"
 )
 
 // listEntry is one link of a news list page.
@@ -34,26 +36,26 @@ type listResult struct {
 func parseList(b []byte, pageURL string) (listResult, error) {
 	root, err := html.Parse(bytes.NewReader(b))
 	if err != nil {
-		return listResult{}, fmt.Errorf("upravda: unable to parse the list page: %w", err)
+		return listResult{}, fmt.Errorf("discover: unable to parse the list page: %w", err)
 	}
 	var current, old, y2016 []listEntry
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
-			if skipped(n) {
+			if markup.Skipped(n) {
 				return
 			}
 			switch {
-			case hasClass(n, "article_news_list"):
-				if e, markup, ok := listItem(n, pageURL); ok {
-					if markup == markupCurrent {
+			case markup.HasClass(n, "article_news_list"):
+				if e, tmpl, ok := listItem(n, pageURL); ok {
+					if tmpl == markup.Current {
 						current = append(current, e)
 					} else {
 						old = append(old, e)
 					}
 				}
 				return
-			case hasClass(n, "article") && n.DataAtom == atom.Div:
+			case markup.HasClass(n, "article") && n.DataAtom == atom.Div:
 				if e, ok := listItem2016(n, pageURL); ok {
 					y2016 = append(y2016, e)
 					return
@@ -67,11 +69,11 @@ func parseList(b []byte, pageURL string) (listResult, error) {
 	walk(root)
 	switch {
 	case len(current) > 0:
-		return listResult{Entries: current, Markup: markupCurrent}, nil
+		return listResult{Entries: current, Markup: markup.Current}, nil
 	case len(old) > 0:
-		return listResult{Entries: old, Markup: markupOld}, nil
+		return listResult{Entries: old, Markup: markup.Old}, nil
 	case len(y2016) > 0:
-		return listResult{Entries: y2016, Markup: markup2016}, nil
+		return listResult{Entries: y2016, Markup: markup.Y2016}, nil
 	}
 	return listResult{}, nil
 }
@@ -82,19 +84,19 @@ func parseList(b []byte, pageURL string) (listResult, error) {
 func listItem(n *html.Node, pageURL string) (listEntry, string, bool) {
 	var e listEntry
 	var link *html.Node
-	markup := ""
+	tmpl := ""
 	findFirst(n, func(c *html.Node) bool {
 		switch {
-		case hasClass(c, "article_time"):
+		case markup.HasClass(c, "article_time"):
 			if e.Time == "" {
-				e.Time = nodeText(c, nil)
+				e.Time = markup.Text(c, nil)
 			}
-		case hasClass(c, "article_title") && link == nil:
-			link, markup = firstLink(c), markupCurrent
-		case hasClass(c, "article_header") && link == nil:
-			link, markup = firstLink(c), markupOld
-		case hasClass(c, "article_subheader"):
-			e.Description = nodeText(c, nil)
+		case markup.HasClass(c, "article_title") && link == nil:
+			link, tmpl = firstLink(c), markup.Current
+		case markup.HasClass(c, "article_header") && link == nil:
+			link, tmpl = firstLink(c), markup.Old
+		case markup.HasClass(c, "article_subheader"):
+			e.Description = markup.Text(c, nil)
 		default:
 			return false
 		}
@@ -103,10 +105,10 @@ func listItem(n *html.Node, pageURL string) (listEntry, string, bool) {
 	if link == nil {
 		return e, "", false
 	}
-	e.URL = resolve(pageURL, attr(link, "href"))
+	e.URL = site.Resolve(pageURL, markup.Attr(link, "href"))
 	e.Title = titleText(link)
-	e.Important = hasClass(n, "article_news_bold") || hasClass(n, "article_news_red")
-	return e, markup, e.Title != ""
+	e.Important = markup.HasClass(n, "article_news_bold") || markup.HasClass(n, "article_news_red")
+	return e, tmpl, e.Title != ""
 }
 
 // listItem2016 reads one div.article of the 2016 list (div.article__time,
@@ -116,9 +118,9 @@ func listItem2016(n *html.Node, pageURL string) (listEntry, bool) {
 	var link *html.Node
 	findFirst(n, func(c *html.Node) bool {
 		switch {
-		case hasClass(c, "article__time"):
-			e.Time = nodeText(c, nil)
-		case hasClass(c, "article__title") && link == nil:
+		case markup.HasClass(c, "article__time"):
+			e.Time = markup.Text(c, nil)
+		case markup.HasClass(c, "article__title") && link == nil:
 			link = firstLink(c)
 		default:
 			return false
@@ -128,9 +130,9 @@ func listItem2016(n *html.Node, pageURL string) (listEntry, bool) {
 	if link == nil || e.Time == "" {
 		return e, false
 	}
-	e.URL = resolve(pageURL, attr(link, "href"))
+	e.URL = site.Resolve(pageURL, markup.Attr(link, "href"))
 	e.Title = titleText(link)
-	e.Important = hasClass(n, "article_bold") || hasClass(n, "article_red")
+	e.Important = markup.HasClass(n, "article_bold") || markup.HasClass(n, "article_red")
 	return e, e.Title != ""
 }
 
@@ -152,7 +154,7 @@ func firstLink(n *html.Node) *html.Node {
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil && found == nil; c = c.NextSibling {
-			if c.Type == html.ElementNode && c.DataAtom == atom.A && attr(c, "href") != "" {
+			if c.Type == html.ElementNode && c.DataAtom == atom.A && markup.Attr(c, "href") != "" {
 				found = c
 				return
 			}
@@ -165,16 +167,16 @@ func firstLink(n *html.Node) *html.Node {
 
 // titleText returns a link's text without inline labels ("<em>фото</em>").
 func titleText(link *html.Node) string {
-	if t := nodeText(link, isLabel); t != "" {
+	if t := markup.Text(link, markup.IsLabel); t != "" {
 		return t
 	}
-	return nodeText(link, nil)
+	return markup.Text(link, nil)
 }
 
 // listItems turns list entries into list items of the edition, keeping only
 // article URLs that pass keep. The date comes from the URL, the time from
 // the entry.
-func listItems(entries []listEntry, keep func(string) (articleRef, bool)) []news.ListItem {
+func listItems(entries []listEntry, keep func(string) (site.Ref, bool)) []news.ListItem {
 	var out []news.ListItem
 	for _, e := range entries {
 		ref, ok := keep(e.URL)
@@ -204,5 +206,5 @@ func parseClock(s string) (int, int, bool) {
 	if !ok || len(h) == 0 || len(h) > 2 || len(m) != 2 {
 		return 0, 0, false
 	}
-	return clock(h, m)
+	return site.Clock(h, m)
 }

@@ -1,4 +1,4 @@
-package upravda
+package extract
 
 import (
 	"testing"

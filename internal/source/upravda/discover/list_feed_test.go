@@ -1,12 +1,14 @@
-package upravda
+package discover
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"newsbot/internal/news"
+	"newsbot/internal/source/upravda/markup"
 )
 
 func TestListGolden(t *testing.T) {
@@ -20,21 +22,18 @@ func TestListGolden(t *testing.T) {
 	}{
 		{
 			file: "list_current.html", pageURL: "https://www.pravda.com.ua/news/", edition: news.Ukrainian,
-			wantMarkup: markupCurrent,
+			wantMarkup: markup.Current,
 			wantIDs:    []int64{8030001, 8029998, 8029990, 8029900},
 			wantImp:    []int64{8030001, 8029998},
 		},
 		{
 			file: "list_old.html", pageURL: "https://www.pravda.com.ua/rus/news/", edition: news.Russian,
-			wantMarkup: markupOld,
+			wantMarkup: markup.Old,
 			wantIDs:    []int64{7509999, 7509990},
 			wantImp:    []int64{7509999, 7509990},
 		},
 	}
-	s, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := New(Config{})
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			res, err := parseList(readTestdata(t, tt.file), tt.pageURL)
@@ -44,7 +43,7 @@ func TestListGolden(t *testing.T) {
 			if res.Markup != tt.wantMarkup {
 				t.Errorf("Markup = %q, want %q", res.Markup, tt.wantMarkup)
 			}
-			items := listItems(res.Entries, s.keepFor(tt.edition))
+			items := listItems(res.Entries, d.keepFor(tt.edition))
 			var ids, imp []int64
 			for _, it := range items {
 				ids = append(ids, it.ID)
@@ -68,8 +67,8 @@ func TestListTitlesAndTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := New(Config{})
-	items := listItems(res.Entries, s.keepFor(news.Ukrainian))
+	d := New(Config{})
+	items := listItems(res.Entries, d.keepFor(news.Ukrainian))
 	want := []struct {
 		title     string
 		published time.Time
@@ -93,10 +92,7 @@ func TestListTitlesAndTimes(t *testing.T) {
 }
 
 func TestParseFeedFiles(t *testing.T) {
-	s, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := New(Config{})
 	tests := []struct {
 		file        string
 		contentType string
@@ -118,7 +114,7 @@ func TestParseFeedFiles(t *testing.T) {
 			if res.TTL != tt.wantTTL || res.Truncated != tt.wantTrunc {
 				t.Errorf("TTL, Truncated = %v, %v; want %v, %v", res.TTL, res.Truncated, tt.wantTTL, tt.wantTrunc)
 			}
-			items := s.feedItems(res.Entries, tt.edition)
+			items := d.feedItems(res.Entries, tt.edition)
 			var ids []int64
 			for _, it := range items {
 				ids = append(ids, it.ID)
@@ -136,8 +132,8 @@ func TestParseFeedFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := New(Config{})
-	items := s.feedItems(res.Entries, news.Ukrainian)
+	d := New(Config{})
+	items := d.feedItems(res.Entries, news.Ukrainian)
 	want := news.ListItem{
 		ID:          8030001,
 		Edition:     news.Ukrainian,
@@ -187,5 +183,26 @@ func TestParseFeedErrors(t *testing.T) {
 				t.Errorf("parseFeed() = %+v, nil; want an error or no entries", res)
 			}
 		})
+	}
+}
+
+func TestKeepsOnlyItsHost(t *testing.T) {
+	base, _ := url.Parse("http://127.0.0.1:8080/")
+	d := New(Config{BaseURL: base})
+	keep := d.keepFor(news.Russian)
+	tests := []struct {
+		url  string
+		want bool
+	}{
+		{"http://127.0.0.1:8080/rus/news/2026/01/01/8000001/", true},
+		{"/rus/news/2026/01/01/8000001/", true},
+		{"http://127.0.0.1:8080/news/2026/01/01/8000001/", false},         // other edition
+		{"http://127.0.0.1:9090/rus/news/2026/01/01/8000001/", false},     // other port
+		{"https://www.pravda.com.ua/rus/news/2026/01/01/8000001/", false}, // real site, not ours
+	}
+	for _, tt := range tests {
+		if _, got := keep(tt.url); got != tt.want {
+			t.Errorf("keep(%q) = %v, want %v", tt.url, got, tt.want)
+		}
 	}
 }

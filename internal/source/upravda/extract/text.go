@@ -1,125 +1,16 @@
-package upravda
+package extract
 
 import (
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
 	"newsbot/internal/runes"
+	"newsbot/internal/source/upravda/markup"
 )
-
-// collapse trims s and replaces every run of white space, no-break and
-// zero-width spaces included, with one space.
-func collapse(s string) string {
-	if isCollapsed(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for i := 0; i < len(s); {
-		if j := plainRun(s, i); j > i {
-			if space {
-				b.WriteByte(' ')
-				space = false
-			}
-			b.WriteString(s[i:j])
-			i = j
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if isSpace(r) {
-			space = b.Len() > 0
-			continue
-		}
-		if r == utf8.RuneError || unicode.IsControl(r) {
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteString(s[i-size : i])
-	}
-	return b.String()
-}
-
-// plainRun returns the end of the run of bytes from s[i] that collapse
-// keeps as they are: printable ASCII other than the space, and two-byte
-// runes above U+00A0 (Cyrillic among them), none of which is white space
-// or a control character.
-func plainRun(s string, i int) int {
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case ' ' < c && c < 0x7f:
-			i++
-		case 0xc2 <= c && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 && (c > 0xc2 || s[i+1] > 0xa0):
-			i += 2
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// isCollapsed reports whether collapse would return s unchanged: no
-// leading, trailing or repeated spaces, no other white space, no control
-// characters, valid UTF-8.
-func isCollapsed(s string) bool {
-	if s == "" {
-		return true
-	}
-	if s[0] == ' ' || s[len(s)-1] == ' ' {
-		return false
-	}
-	prevSpace := false
-	for i := 0; i < len(s); {
-		if j := plainRun(s, i); j > i {
-			prevSpace = false
-			i = j
-			continue
-		}
-		if s[i] == ' ' {
-			if prevSpace {
-				return false
-			}
-			prevSpace = true
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || isSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-		prevSpace = false
-		i += size
-	}
-	return true
-}
-
-// isSpace reports whether r is white space (unicode.IsSpace) or a no-break
-// or zero-width space.
-func isSpace(r rune) bool {
-	if uint32(r) < 0x1680 { // below U+1680 only ASCII and Latin-1 have white space
-		return r < utf8.RuneSelf && asciiSpace(byte(r)) || r == '\u0085' || r == '\u00a0'
-	}
-	return unicode.IsSpace(r) || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u2060'
-}
-
-// asciiSpace reports whether the ASCII byte c is white space.
-func asciiSpace(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return true
-	}
-	return false
-}
 
 // cutLowerPrefix reports whether strings.ToLower(s) starts with the lower-case
 // p and returns the rest of s after the runes that matched, without building
@@ -136,79 +27,6 @@ func cutLowerPrefix(s, p string) (string, bool) {
 		s = s[size:]
 	}
 	return s, true
-}
-
-// attr returns the value of an attribute of n ("" when absent).
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Namespace == "" && a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-// hasClass reports whether n's class attribute holds the class c.
-func hasClass(n *html.Node, c string) bool {
-	for f := range strings.FieldsSeq(attr(n, "class")) {
-		if f == c {
-			return true
-		}
-	}
-	return false
-}
-
-// skipped elements hold no reader-visible text.
-func skipped(n *html.Node) bool {
-	switch n.DataAtom {
-	case atom.Script, atom.Style, atom.Noscript, atom.Svg, atom.Template, atom.Iframe, atom.Object,
-		atom.Button, atom.Form, atom.Input, atom.Select, atom.Textarea:
-		return true
-	}
-	return false
-}
-
-// nodeText returns the visible text of n's subtree with white space
-// collapsed. Nodes for which skip reports true are left out with their
-// subtree.
-func nodeText(n *html.Node, skip func(*html.Node) bool) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		switch n.Type {
-		case html.TextNode:
-			b.WriteString(n.Data)
-			return
-		case html.ElementNode:
-			if skipped(n) || (skip != nil && skip(n)) {
-				return
-			}
-			if n.DataAtom == atom.Br {
-				b.WriteByte(' ')
-				return
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-		if n.Type == html.ElementNode && isBlock(n) {
-			b.WriteByte(' ')
-		}
-	}
-	walk(n)
-	return collapse(b.String())
-}
-
-// isBlock reports whether n starts a new block of text.
-func isBlock(n *html.Node) bool {
-	switch n.DataAtom {
-	case atom.P, atom.Div, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Li, atom.Ul, atom.Ol,
-		atom.Blockquote, atom.Table, atom.Tr, atom.Td, atom.Th, atom.Section, atom.Article, atom.Header,
-		atom.Footer, atom.Figure, atom.Figcaption, atom.Pre, atom.Dl, atom.Dt, atom.Dd, atom.Hr, atom.Main,
-		atom.Aside, atom.Nav:
-		return true
-	}
-	return false
 }
 
 // junkClassPrefixes mark elements inside an article's text that are not part of
@@ -231,7 +49,7 @@ func isJunk(n *html.Node) bool {
 	if n.Data == "comentario-comments" {
 		return true
 	}
-	for c := range strings.FieldsSeq(attr(n, "class")) {
+	for c := range strings.FieldsSeq(markup.Attr(n, "class")) {
 		for _, p := range junkClassPrefixes {
 			if strings.HasPrefix(c, p) {
 				return true
@@ -265,7 +83,7 @@ func bodyBlocks(container *html.Node) []block {
 	var cur []byte         // the paragraph's text, the buffer reused
 	var styled, plain bool // letters seen inside / outside bold+italic
 	flush := func() {
-		t := collapse(string(cur))
+		t := markup.Collapse(string(cur))
 		cur = cur[:0]
 		if t != "" && hasLetterOrDigit(t) && !isJunkParagraph(t) {
 			out = append(out, block{text: t, byline: styled && !plain})
@@ -286,7 +104,7 @@ func bodyBlocks(container *html.Node) []block {
 			}
 			return
 		case html.ElementNode:
-			if skipped(n) || isJunk(n) {
+			if markup.Skipped(n) || isJunk(n) {
 				return
 			}
 			switch n.DataAtom {
@@ -301,7 +119,7 @@ func bodyBlocks(container *html.Node) []block {
 		case html.CommentNode, html.DoctypeNode:
 			return
 		}
-		blk := n.Type == html.ElementNode && isBlock(n)
+		blk := n.Type == html.ElementNode && markup.IsBlock(n)
 		if blk {
 			flush()
 			if n.DataAtom == atom.Li {
