@@ -501,6 +501,5 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-
 // ErrLocked means another process owns the data directory.
 var ErrLocked = errors.New("data directory locked")
