@@ -64,7 +64,8 @@ func (s *Server) load() (seed *store.Backup, segs []segment, err error) {
 		keys = len(b.State.Keys)
 	}
 	base := s.seq
-	segs, err = s.replay()
+	// Without a state file the clock starts at the first record's.
+	segs, err = s.replay(b != nil && b.State != nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -110,7 +111,7 @@ func (s *Server) readState() (*store.Backup, error) {
 
 // replay applies the journal records after s.seq, each at the wall time
 // and on the TTL clock it first ran at.
-func (s *Server) replay() ([]segment, error) {
+func (s *Server) replay(clockSet bool) ([]segment, error) {
 	segs, err := listSegments(s.opts.DataDir)
 	if err != nil {
 		return nil, err
@@ -124,6 +125,9 @@ func (s *Server) replay() ([]segment, error) {
 			if r.seq != s.seq+1 {
 				s.log.Error("The embedded store's journal has a gap; records are missing.",
 					slog.Uint64("after", s.seq), slog.Uint64("next", r.seq), slog.String("path", segs[i].path))
+			}
+			if !clockSet {
+				s.clock, clockSet = r.clock, true
 			}
 			s.mr.SetTime(r.wall)
 			s.advanceClock(r.clock)
