@@ -97,7 +97,7 @@ func TestAcceptanceKillDashNine(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var subs, seen []int64
-	for run := range 4 {
+	for run := range 3 {
 		s, n := crashRun(t, dir, int64(run)*1_000_000)
 		subs, seen = append(subs, s...), append(seen, n...)
 		t.Logf("run %d: %d subscriptions and %d stories marked seen acknowledged before the kill", run, len(s), len(n))
@@ -118,7 +118,7 @@ func crashRun(t *testing.T, dir string, first int64) (subs, seen []int64) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	target := 20 + rand.IntN(300)
+	target := 10 + rand.IntN(150)
 	lines := make(chan string)
 	go func() {
 		defer close(lines)

@@ -60,7 +60,7 @@ func writeMix(t *testing.T, rdb redis.UniversalClient) {
 	if err := rdb.Eval(ctx, `redis.call('SET', 'half', '1'); redis.call('HSET', 's', 'f', 'v'); return 0`, nil).Err(); err == nil {
 		t.Fatal("a script writing a hash into a string succeeded")
 	}
-	must(t, rdb.Set(ctx, "short", "10", 300*time.Millisecond).Err())
+	must(t, rdb.Set(ctx, "short", "10", 10*time.Minute).Err())
 	must(t, rdb.Incr(ctx, "short").Err())
 }
 
