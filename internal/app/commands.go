@@ -91,12 +91,13 @@ func runScrape(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	return errors.Join(err, printItems(stdout, editions, items, *asJSON))
 }
 
-// runExport writes subscriptions and settings as versioned JSON.
+// runExport writes subscriptions and settings as versioned JSON. With the
+// embedded store of a running bot it reads that bot's live store.
 func runExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) > 0 {
 		return usageError{"export takes no arguments: newsbot export > backup.json"}
 	}
-	st, closeStore, err := openStore(ctx, cfg, log)
+	st, closeStore, err := openStore(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,10 @@ func runExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	return nil
 }
 
-// runImport restores subscriptions and settings from an export.
+// runImport restores subscriptions and settings from an export. With the
+// embedded store of a running bot it writes through that bot's store,
+// whose journal keeps each write before it is acknowledged; "Imported" is
+// printed only then.
 func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) != 1 {
 		return usageError{"import takes one file: newsbot import backup.json"}
@@ -126,7 +130,7 @@ func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if err != nil {
 		return usageError{fmt.Sprintf("import: %s: %v", args[0], err)}
 	}
-	st, closeStore, err := openStore(ctx, cfg, log)
+	st, closeStore, err := openStore(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"newsbot/bot"
 	"newsbot/internal/config"
@@ -32,17 +35,31 @@ import (
 // is empty. An unreachable Redis is retried with backoff until ctx ends:
 // the process waits instead of crash-looping. close releases everything
 // (and saves the embedded store).
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (st *store.Store, closeFn func(), err error) {
+//
+// The embedded store's DATA_DIR has one owner. When another newsbot holds
+// it, a bot (shared false) refuses to start; a command (shared true:
+// export, import) works through the running bot's store instead, so what
+// it reads is live and what it writes is kept.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, shared bool) (st *store.Store, closeFn func(), err error) {
 	store.RouteDriverLogs(log)
 	url := cfg.RedisURL
 	var emb *embedded.Server
 	if cfg.Embedded() {
 		emb, err = embedded.Start(ctx, embedded.Options{DataDir: cfg.DataDir, SaveEvery: cfg.SaveInterval, Prefix: cfg.RedisPrefix, Logger: log})
-		if err != nil {
+		switch {
+		case errors.Is(err, embedded.ErrLocked) && shared:
+			if url, err = liveStoreURL(ctx, cfg.DataDir); err != nil {
+				return nil, nil, err
+			}
+			log.Info("DATA_DIR belongs to a running newsbot: working through its store.", "data_dir", cfg.DataDir)
+		case errors.Is(err, embedded.ErrLocked):
+			return nil, nil, fmt.Errorf("app: another newsbot is running on DATA_DIR %s; stop it first, or give this one its own DATA_DIR or a REDIS_URL: %w", cfg.DataDir, err)
+		case err != nil:
 			return nil, nil, fmt.Errorf("app: unable to start the embedded store: %w", err)
+		default:
+			url = emb.URL()
+			log.Info("REDIS_URL is empty: using the embedded store in DATA_DIR.", "data_dir", cfg.DataDir, "save_every", cfg.SaveInterval)
 		}
-		url = emb.URL()
-		log.Info("REDIS_URL is empty: using the embedded store, saved in DATA_DIR.", "data_dir", cfg.DataDir, "save_every", cfg.SaveInterval)
 	}
 	closeEmb := func() {
 		if emb != nil {
@@ -77,6 +94,32 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (st *st
 			return nil, nil, ctx.Err()
 		}
 		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+// liveWait is how long a command waits for the store of a bot that holds
+// DATA_DIR (it may be starting: loading, replaying its journal).
+const liveWait = 10 * time.Second
+
+// liveStoreURL returns the URL of the running bot's embedded store once it
+// answers, or an error saying what to do.
+func liveStoreURL(ctx context.Context, dataDir string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, liveWait)
+	defer cancel()
+	var last error
+	for {
+		u, err := embedded.LiveURL(dataDir)
+		if err == nil {
+			var rdb redis.UniversalClient
+			if rdb, err = store.Open(ctx, u); err == nil {
+				rdb.Close()
+				return u, nil
+			}
+		}
+		last = err
+		if !sleep(ctx, 100*time.Millisecond) {
+			return "", fmt.Errorf("app: DATA_DIR %s belongs to a running newsbot whose store did not answer within %s; try again once it has started, or stop it: %w", dataDir, liveWait, last)
+		}
 	}
 }
 
@@ -136,7 +179,7 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	m := metrics.New()
 	h := &health{started: time.Now(), interval: cfg.PollInterval, now: time.Now}
 
-	st, closeStore, err := openStore(ctx, cfg, log)
+	st, closeStore, err := openStore(ctx, cfg, log, false)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

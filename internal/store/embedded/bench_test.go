@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,4 +96,47 @@ func maxDur(a, b time.Duration) time.Duration {
 		return a
 	}
 	return b
+}
+
+// BenchmarkUpdateChat measures a subscribe (store.UpdateChat: WATCH, GET,
+// MULTI/EXEC with the chat and its index entries), which returns only once
+// its journal record is fsync'd: "serial" is the latency of one reader's
+// subscribe, "parallel" the throughput of 32 concurrent writers sharing
+// fsyncs (group commit).
+func BenchmarkUpdateChat(b *testing.B) {
+	ctx := context.Background()
+	srv, err := embedded.Start(ctx, embedded.Options{DataDir: b.TempDir(), SaveEvery: time.Hour, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	rdb, err := store.Open(ctx, srv.URL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rdb.Close()
+	st := store.New(rdb, store.Options{Logger: quiet})
+	var next atomic.Int64
+	subscribe := func(b *testing.B) {
+		id := next.Add(1)
+		if _, err := st.UpdateChat(ctx, id, func(c *news.Chat, _ bool) error {
+			c.Lang, c.Tags = news.Ukrainian, []string{"sud", fmt.Sprint("tag-", id%50)}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			subscribe(b)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism(16) // 32 writers on 2 cores
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				subscribe(b)
+			}
+		})
+	})
 }

@@ -308,10 +308,49 @@ func TestStartNeedsDataDir(t *testing.T) {
 }
 
 func TestAddrAndURL(t *testing.T) {
-	srv := start(t, embedded.Options{DataDir: t.TempDir()})
-	if !strings.HasPrefix(srv.Addr(), "127.0.0.1:") || srv.URL() != "redis://"+srv.Addr() {
-		t.Errorf("Addr = %q, URL = %q", srv.Addr(), srv.URL())
+	dir := t.TempDir()
+	srv := start(t, embedded.Options{DataDir: dir})
+	sock := filepath.Join(dir, embedded.SocketFile)
+	if srv.Addr() != sock || !strings.HasPrefix(srv.URL(), "unix://:") || !strings.HasSuffix(srv.URL(), "@"+sock) {
+		t.Errorf("Addr = %q, URL = %q, want the socket %s with a password", srv.Addr(), srv.URL(), sock)
 	}
+	info, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode()&os.ModeSocket == 0 || info.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode = %v, want a socket with 0600", info.Mode())
+	}
+	live, err := embedded.LiveURL(dir)
+	if err != nil || live != srv.URL() {
+		t.Errorf("LiveURL = %q, %v, want %q", live, err, srv.URL())
+	}
+	if info, err := os.Stat(filepath.Join(dir, embedded.URLFile)); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("store.url: %v, %v, want mode 0600", info, err)
+	}
+	// Without the password nothing is served.
+	anon := redis.NewClient(&redis.Options{Network: "unix", Addr: sock})
+	defer anon.Close()
+	if err := anon.Set(context.Background(), "k", "v", 0).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Errorf("SET without the password: %v, want NOAUTH", err)
+	}
+	must(t, client(t, srv).Ping(context.Background()).Err())
+}
+
+// TestLongDataDirUsesLoopback: a DATA_DIR too long for a socket path gets
+// a loopback port, never a wildcard address, with a password.
+func TestLongDataDirUsesLoopback(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 60), strings.Repeat("e", 60))
+	srv := start(t, embedded.Options{DataDir: dir})
+	if !strings.HasPrefix(srv.Addr(), "127.0.0.1:") || srv.URL() == "redis://"+srv.Addr() || !strings.HasPrefix(srv.URL(), "redis://:") {
+		t.Errorf("Addr = %q, URL = %q, want 127.0.0.1 with a password", srv.Addr(), srv.URL())
+	}
+	anon := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer anon.Close()
+	if err := anon.Get(context.Background(), "k").Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Errorf("GET without the password: %v, want NOAUTH", err)
+	}
+	must(t, client(t, srv).Set(context.Background(), "k", "v", 0).Err())
 }
 
 func TestKeysExpire(t *testing.T) {

@@ -28,6 +28,14 @@ func newConn(mr *miniredis.Miniredis) *conn {
 	return c
 }
 
+// run runs one command and drops its reply.
+func (c *conn) run(args []string) {
+	c.buf.Reset()
+	c.srv.Dispatch(c.peer, args)
+	c.peer.Flush()
+	c.buf.Reset()
+}
+
 // respError is an error reply.
 type respError string
 

@@ -25,8 +25,7 @@ const snapshotAttempts = 5
 // error reply), and retried with the fresh list otherwise. After
 // snapshotAttempts misses it falls back to one Lua script (also atomic, but
 // several times slower and holding the lock longer).
-func snapshot(mr *miniredis.Miniredis, now time.Time) (*store.RawState, error) {
-	c := newConn(mr)
+func snapshot(c *conn, now time.Time) (*store.RawState, error) {
 	reply, err := c.do("KEYS", "*")
 	if err != nil {
 		return nil, err
@@ -67,7 +66,7 @@ func snapshot(mr *miniredis.Miniredis, now time.Time) (*store.RawState, error) {
 		}
 		return buildState(rows, now)
 	}
-	return snapshotLua(mr, now)
+	return snapshotLua(c, now)
 }
 
 // valueCmd is the command reading a key of type typ whole.
@@ -143,8 +142,8 @@ return out
 `
 
 // snapshotLua takes the snapshot with one Lua script.
-func snapshotLua(mr *miniredis.Miniredis, now time.Time) (*store.RawState, error) {
-	reply, err := newConn(mr).do("EVAL", snapshotScript, "0")
+func snapshotLua(c *conn, now time.Time) (*store.RawState, error) {
+	reply, err := c.do("EVAL", snapshotScript, "0")
 	if err != nil {
 		return nil, err
 	}

@@ -38,11 +38,11 @@ func TestSnapshotPathsAgree(t *testing.T) {
 		must(nil, mr.Set(fmt.Sprint("k", i), strings.Repeat("v", i)))
 	}
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	fast, err := snapshot(mr, now)
+	fast, err := snapshot(newConn(mr), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lua, err := snapshotLua(mr, now)
+	lua, err := snapshotLua(newConn(mr), now)
 	if err != nil {
 		t.Fatal(err)
 	}
