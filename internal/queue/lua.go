@@ -32,9 +32,6 @@ var luaConsts = []luaConst{
 	{"BAND_SHIFT", int64(bandShift)},
 	{"PRIO_BREAKING", int64(PrioBreaking)},
 	{"PRIO_NORMAL", int64(PrioNormal)},
-	{"FIELD_PENDING", fieldPending},
-	{"FIELD_SENT", fieldSent},
-	{"FIELD_NOT_BEFORE", fieldNotBefore},
 	{"SEP", valueSep},
 	{"RECLAIM_BATCH", int64(reclaimBatch)},
 	{"RATE_KEEP_MS", rateKeep.Milliseconds()},
@@ -89,7 +86,6 @@ func luaSource(name string) string {
 var (
 	enqueueScript = loadScript("enqueue")
 	claimScript   = loadScript("claim")
-	takeScript    = loadScript("take")
 	finishScript  = loadScript("finish")
 	migrateScript = loadScript("migrate")
 	renewScript   = loadScript("renew")

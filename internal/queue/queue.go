@@ -39,15 +39,9 @@ const (
 // scores. band·2^42 + ms stays below 2^53 and is exact in a float64.
 const bandShift = 1 << 42
 
-// The fields of a chat's hash (keys.chat): fieldPending+ref holds a pending
-// item as prio|enqueued_ms|attempts (valueSep between), fieldSent+ref the
-// time it was sent (the sent-ledger), fieldNotBefore the chat's not-before.
-const (
-	fieldPending   = "p:"
-	fieldSent      = "s:"
-	fieldNotBefore = "nb"
-	valueSep       = "|"
-)
+// valueSep separates the parts of an owed item's value
+// (prio|enqueued_ms|attempts) and of a sent-ledger member (chat|ref).
+const valueSep = "|"
 
 // The counters of the stats hash.
 const (
@@ -170,16 +164,15 @@ func (q *Queue) Enqueue(ctx context.Context, now time.Time, ref string, recipien
 		return chats[i] < chats[j]
 	})
 	type recipient struct {
-		Chat int64 `json:"chat,string"`
+		Chat int64 `json:"chat,string"` // a string: Lua numbers print 14 digits
 		Prio int   `json:"prio"`
 	}
 	added := 0
 	for len(chats) > 0 {
 		n := min(len(chats), enqueueBatch)
-		ks := []string{q.k.ready(), q.k.inflight(), q.k.stats(), q.k.resume()}
+		ks := []string{q.k.ready(), q.k.inflight(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats()}
 		rs := make([]recipient, 0, n)
 		for _, c := range chats[:n] {
-			ks = append(ks, q.k.chat(c))
 			rs = append(rs, recipient{c, recipients[c]})
 		}
 		arg := struct {
@@ -204,56 +197,51 @@ func (q *Queue) Claim(ctx context.Context, now time.Time, token string, lease ti
 		Lease int64  `json:"lease"`
 		Token string `json:"token"`
 	}{now.UnixMilli(), lease.Milliseconds(), token}
-	ks := []string{q.k.pause(), q.k.ready(), q.k.inflight(), q.k.lease(), q.k.resume(), q.k.stats()}
+	ks := []string{q.k.pause(), q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats()}
 	res, err := run(ctx, q.rdb, claimScript, ks, arg).StringSlice()
 	if err != nil {
 		return ClaimResult{}, fmt.Errorf("queue: unable to claim: %w", err)
 	}
-	if len(res) < 2 {
-		return ClaimResult{}, errors.New("queue: unable to claim: short script answer")
+	if len(res) == 0 {
+		return ClaimResult{}, errors.New("queue: unable to claim: empty script answer")
 	}
 	switch res[0] {
 	case "pause", "idle":
-		ms, err := strconv.ParseInt(res[1], 10, 64)
-		if err != nil {
-			ms = -1
+		ms := int64(-1)
+		if len(res) > 1 {
+			if v, err := strconv.ParseInt(res[1], 10, 64); err == nil {
+				ms = v
+			}
 		}
 		st := Idle
 		if res[0] == "pause" {
 			st = Paused
 		}
 		return ClaimResult{State: st, Wait: time.Duration(ms) * time.Millisecond}, nil
+	case "empty":
+		return ClaimResult{State: Empty}, nil
 	case "chat":
+		if len(res) < 2 {
+			return ClaimResult{}, errors.New("queue: unable to claim: short script answer")
+		}
 		chat, err := strconv.ParseInt(res[1], 10, 64)
 		if err != nil {
 			return ClaimResult{}, fmt.Errorf("queue: unable to claim: bad chat %q: %w", res[1], err)
 		}
-		return q.take(ctx, Claim{Chat: chat, Token: token})
+		return ClaimResult{State: Got, Claim: Claim{Chat: chat, Token: token, Items: parseItems(res[2:])}}, nil
 	}
 	return ClaimResult{}, fmt.Errorf("queue: unable to claim: unexpected answer %q", res[0])
 }
 
-// take reads the items of a chat claim has just taken.
-func (q *Queue) take(ctx context.Context, c Claim) (ClaimResult, error) {
-	arg := struct {
-		Chat  string `json:"chat"`
-		Token string `json:"token"`
-	}{strconv.FormatInt(c.Chat, 10), c.Token}
-	ks := []string{q.k.chat(c.Chat), q.k.ready(), q.k.inflight(), q.k.lease(), q.k.resume(), q.k.stats()}
-	res, err := run(ctx, q.rdb, takeScript, ks, arg).StringSlice()
-	if err != nil {
-		return ClaimResult{}, fmt.Errorf("queue: unable to read the items of chat %d: %w", c.Chat, err)
+// parseItems reads ref, value pairs, sorted: breaking first, then oldest
+// first.
+func parseItems(pairs []string) []Pending {
+	var out []Pending
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, parsePending(pairs[i], pairs[i+1]))
 	}
-	if len(res) == 0 || res[0] != "items" {
-		// "empty": everything was sent already; "lost": the lease ran out
-		// between the two scripts. Either way there is nothing to do.
-		return ClaimResult{State: Empty}, nil
-	}
-	for i := 1; i+1 < len(res); i += 2 {
-		c.Items = append(c.Items, parsePending(res[i], res[i+1]))
-	}
-	sort.SliceStable(c.Items, func(i, j int) bool {
-		a, b := c.Items[i], c.Items[j]
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
 		if a.Prio != b.Prio {
 			return a.Prio < b.Prio
 		}
@@ -262,7 +250,7 @@ func (q *Queue) take(ctx context.Context, c Claim) (ClaimResult, error) {
 		}
 		return a.Ref < b.Ref
 	})
-	return ClaimResult{State: Got, Claim: c}, nil
+	return out
 }
 
 // Finish applies o and releases the claim. It reports whether the claim
@@ -291,7 +279,7 @@ func (q *Queue) Finish(ctx context.Context, now time.Time, c Claim, o Outcome) (
 	if !o.NotBefore.IsZero() {
 		arg.NotBefore = o.NotBefore.UnixMilli()
 	}
-	ks := []string{q.k.chat(c.Chat), q.k.ready(), q.k.inflight(), q.k.lease(), q.k.resume(), q.k.stats(), q.k.dead()}
+	ks := []string{q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats(), q.k.dead()}
 	held, err := run(ctx, q.rdb, finishScript, ks, arg).Int()
 	if err != nil {
 		return false, fmt.Errorf("queue: unable to record the outcome for chat %d: %w", c.Chat, err)
@@ -303,12 +291,11 @@ func (q *Queue) Finish(ctx context.Context, now time.Time, c Claim, o Outcome) (
 // that became a supergroup) and releases the claim; the new ID is queued.
 func (q *Queue) Migrate(ctx context.Context, now time.Time, c Claim, to int64) error {
 	arg := struct {
-		From      string `json:"from"`
-		To        string `json:"to"`
-		Token     string `json:"token"`
-		LedgerTTL int64  `json:"ledger_ttl"`
-	}{strconv.FormatInt(c.Chat, 10), strconv.FormatInt(to, 10), c.Token, LedgerTTL.Milliseconds()}
-	ks := []string{q.k.chat(c.Chat), q.k.chat(to), q.k.ready(), q.k.inflight(), q.k.lease(), q.k.resume(), q.k.stats()}
+		From  string `json:"from"`
+		To    string `json:"to"`
+		Token string `json:"token"`
+	}{strconv.FormatInt(c.Chat, 10), strconv.FormatInt(to, 10), c.Token}
+	ks := []string{q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats()}
 	if err := run(ctx, q.rdb, migrateScript, ks, arg).Err(); err != nil {
 		return fmt.Errorf("queue: unable to move the queue of chat %d to %d: %w", c.Chat, to, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -272,7 +273,7 @@ func TestQueueClaimSkipsItemsInLedger(t *testing.T) {
 		mustEnqueue(t, q, t0, "uk:1", map[int64]int{8: PrioNormal})
 		// The item shows up in the ledger by another path (a sender whose
 		// claim was lost recorded it late).
-		if err := q.rdb.HSet(context.Background(), q.k.chat(8), fieldSent+"uk:1", t0.UnixMilli()).Err(); err != nil {
+		if err := q.rdb.ZAdd(context.Background(), q.k.sent(), redis.Z{Score: float64(t0.UnixMilli()), Member: "8" + valueSep + "uk:1"}).Err(); err != nil {
 			t.Fatal(err)
 		}
 		if res := claimAt(t, q, t0, "tok"); res.State != Empty {

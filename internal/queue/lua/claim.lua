@@ -1,10 +1,11 @@
 -- claim returns expired leases to the ready set, then takes the chat that
--- is due first: breaking before normal, oldest first within a band. It
--- touches only the shared keys: the chat's items are read by take.lua.
--- KEYS: pause, ready, inflight, lease, resume, stats.
+-- is due first: breaking before normal, oldest first within a band.
+-- KEYS: pause, ready, inflight, lease, owed, sent, not_before, stats.
 -- A: {now, lease (ms), token}.
--- Returns {'pause', ms} | {'idle', ms or -1} | {'chat', chat}.
-local kPause, kReady, kInflight, kLease, kResume, kStats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+-- Returns {'pause', ms} | {'idle', ms or -1} | {'empty'} |
+-- {'chat', chat, ref1, value1, ref2, value2, ...}.
+local kPause, kReady, kInflight, kLease = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local kOwed, kSent, kNotBefore, kStats = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local now = A.now
 local pause = num(redis.call('GET', kPause))
 if pause > now then return {'pause', fmt(pause - now)} end
@@ -13,16 +14,13 @@ for i = 1, #expired do
   local c = expired[i]
   redis.call('ZREM', kInflight, c)
   redis.call('HDEL', kLease, c)
-  -- Back where it was when claimed (or lower, if enqueue moved it up).
-  local s = redis.call('HGET', kResume, c) or fmt(PRIO_NORMAL * BAND_SHIFT + now)
-  redis.call('HDEL', kResume, c)
-  redis.call('ZADD', kReady, s, c)
+  requeue(kReady, kOwed, kNotBefore, c)
   redis.call('HINCRBY', kStats, STAT_RECLAIMED, 1)
 end
-local chat, score
+local chat
 for band = PRIO_BREAKING, PRIO_NORMAL do
-  local r = redis.call('ZRANGEBYSCORE', kReady, fmt(band * BAND_SHIFT), fmt(band * BAND_SHIFT + now), 'WITHSCORES', 'LIMIT', 0, 1)
-  if #r > 0 then chat, score = r[1], tonumber(r[2]) break end
+  local r = redis.call('ZRANGEBYSCORE', kReady, fmt(band * BAND_SHIFT), fmt(band * BAND_SHIFT + now), 'LIMIT', 0, 1)
+  if #r > 0 then chat = r[1] break end
 end
 if not chat then
   local nxt = -1
@@ -41,7 +39,25 @@ if not chat then
   return {'idle', fmt(nxt)}
 end
 redis.call('ZREM', kReady, chat)
+-- Items the sent-ledger already lists for the chat are dropped: a second
+-- send of an item to a chat cannot come from the queue itself.
+local items, n = owedItems(kOwed, chat)
+local out = {'chat', chat}
+local dropped = 0
+for ref, v in pairs(items) do
+  if redis.call('ZSCORE', kSent, ledgerMember(chat, ref)) then
+    items[ref] = nil
+    dropped = dropped + 1
+  else
+    out[#out + 1] = ref
+    out[#out + 1] = v
+  end
+end
+if dropped > 0 then
+  setOwed(kOwed, chat, items, n - dropped)
+  redis.call('HINCRBY', kStats, STAT_PENDING, -dropped)
+end
+if #out == 2 then return {'empty'} end
 redis.call('ZADD', kInflight, fmt(now + A.lease), chat)
 redis.call('HSET', kLease, chat, A.token)
-redis.call('HSET', kResume, chat, fmt(score))
-return {'chat', chat}
+return out

@@ -1,33 +1,35 @@
 -- finish records what became of a claimed chat's items and releases the
--- claim. Items not listed stay pending unchanged.
--- KEYS: the chat's hash, ready, inflight, lease, resume, stats, dead.
+-- claim. Items not listed stay owed unchanged.
+-- KEYS: ready, inflight, lease, owed, sent, not_before, stats, dead.
 -- A: {now, chat, token, ledger_ttl (ms), not_before (ms, 0: none),
 --     dead_letter (JSON text, absent: none), dead_max, messages, ambiguous,
 --     sent, drop, retry, dead (lists of refs, absent: none)}.
 -- Returns 1 when the claim was still held, 0 when it had been lost (the
 -- item changes are applied anyway: they record sends that happened).
-local kChat, kReady, kInflight, kLease, kResume, kStats, kDead = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local now = A.now
+local kReady, kInflight, kLease, kOwed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local kSent, kNotBefore, kStats, kDead = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local now, chat = A.now, A.chat
+local items, n = owedItems(kOwed, chat)
 local removed, delivered, dropped, retried, deadItems = 0, 0, 0, 0, 0
 for _, ref in ipairs(A.sent or {}) do
-  redis.call('HSET', kChat, FIELD_SENT .. ref, fmt(now))
-  if redis.call('HDEL', kChat, FIELD_PENDING .. ref) == 1 then removed = removed + 1; delivered = delivered + 1 end
+  redis.call('ZADD', kSent, fmt(now), ledgerMember(chat, ref))
+  if items[ref] then items[ref] = nil; removed = removed + 1; delivered = delivered + 1 end
 end
 for _, ref in ipairs(A.drop or {}) do
-  if redis.call('HDEL', kChat, FIELD_PENDING .. ref) == 1 then removed = removed + 1; dropped = dropped + 1 end
+  if items[ref] then items[ref] = nil; removed = removed + 1; dropped = dropped + 1 end
 end
 for _, ref in ipairs(A.retry or {}) do
-  local v = redis.call('HGET', kChat, FIELD_PENDING .. ref)
+  local v = items[ref]
   if v then
     local pr, enq, att = string.match(v, VALUE_RE)
-    redis.call('HSET', kChat, FIELD_PENDING .. ref,
-      (pr or fmt(PRIO_NORMAL)) .. SEP .. (enq or fmt(now)) .. SEP .. fmt((tonumber(att) or 0) + 1))
+    items[ref] = pendingValue(tonumber(pr) or PRIO_NORMAL, tonumber(enq) or now, (tonumber(att) or 0) + 1)
     retried = retried + 1
   end
 end
 for _, ref in ipairs(A.dead or {}) do
-  if redis.call('HDEL', kChat, FIELD_PENDING .. ref) == 1 then removed = removed + 1; deadItems = deadItems + 1 end
+  if items[ref] then items[ref] = nil; removed = removed + 1; deadItems = deadItems + 1 end
 end
+setOwed(kOwed, chat, items, n - removed)
 if removed > 0 then redis.call('HINCRBY', kStats, STAT_PENDING, -removed) end
 if delivered > 0 then redis.call('HINCRBY', kStats, STAT_DELIVERED, delivered) end
 if dropped > 0 then redis.call('HINCRBY', kStats, STAT_DROPPED, dropped) end
@@ -39,19 +41,12 @@ if A.dead_letter then
   redis.call('LTRIM', kDead, 0, A.dead_max - 1)
   redis.call('HINCRBY', kStats, STAT_DEAD, 1)
 end
+-- Garbage: sends older than the ledger's lifetime, not-befores passed.
+redis.call('ZREMRANGEBYSCORE', kSent, '-inf', '(' .. fmt(now - A.ledger_ttl))
+redis.call('PEXPIRE', kSent, A.ledger_ttl)
+redis.call('ZREMRANGEBYSCORE', kNotBefore, '-inf', fmt(now))
 local nb = A.not_before or 0
-if nb > now and nb > num(redis.call('HGET', kChat, FIELD_NOT_BEFORE)) then
-  redis.call('HSET', kChat, FIELD_NOT_BEFORE, fmt(nb))
+if nb > now and nb > num(redis.call('ZSCORE', kNotBefore, chat)) then
+  redis.call('ZADD', kNotBefore, fmt(nb), chat)
 end
--- The ledger keeps each send for ledger_ttl; the hash lives while
--- something is pending, and ledger_ttl after that.
-local items, n, sent = chatState(kChat)
-for ref, at in pairs(sent) do
-  if at + A.ledger_ttl < now then redis.call('HDEL', kChat, FIELD_SENT .. ref) end
-end
-if n > 0 then
-  redis.call('PERSIST', kChat)
-else
-  redis.call('PEXPIRE', kChat, A.ledger_ttl)
-end
-return release(kReady, kInflight, kLease, kResume, kChat, A.chat, A.token)
+return release(kReady, kInflight, kLease, kOwed, kNotBefore, chat, A.token)

@@ -1,39 +1,50 @@
 -- lib.lua: helpers shared by every queue script. The constants it uses
--- (BAND_SHIFT, PRIO_*, FIELD_*, SEP, STAT_*) come from the header that
--- lua.go generates from the Go constants.
+-- (BAND_SHIFT, PRIO_*, SEP, STAT_*, ...) come from the header that lua.go
+-- generates from the Go constants.
 --
--- Every key a script touches is in KEYS; ARGV[1] is one JSON object (A).
+-- Every key a script touches is in KEYS, under a fixed name: per-chat
+-- state is a field (or member) named by the chat inside shared keys, so a
+-- script never needs a key whose name it reads from the data. ARGV[1] is
+-- one JSON object (A).
 
 local A = cjson.decode(ARGV[1])
 
 local function fmt(n) return string.format('%.0f', n) end
 local function num(v) if v then return tonumber(v) or 0 end return 0 end
 
-local LP, LS = #FIELD_PENDING, #FIELD_SENT
 local VALUE_RE = '^(%d+)' .. SEP .. '(%d+)' .. SEP .. '(%d+)'
 
--- chatState reads a chat's hash: its pending items (ref → value), their
--- number, its sent-ledger (ref → sent ms) and its not-before (0: none).
-local function chatState(key)
-  local h = redis.call('HGETALL', key)
-  local items, n, sent, nb = {}, 0, {}, 0
-  for i = 1, #h, 2 do
-    local f = h[i]
-    if string.sub(f, 1, LP) == FIELD_PENDING then
-      items[string.sub(f, LP + 1)] = h[i + 1]
-      n = n + 1
-    elseif string.sub(f, 1, LS) == FIELD_SENT then
-      sent[string.sub(f, LS + 1)] = num(h[i + 1])
-    elseif f == FIELD_NOT_BEFORE then
-      nb = num(h[i + 1])
-    end
+-- pendingValue is an item's value in the owed hash.
+local function pendingValue(prio, enq, att)
+  return fmt(prio) .. SEP .. fmt(enq) .. SEP .. fmt(att)
+end
+
+-- ledgerMember is the sent-ledger's member for (chat, ref).
+local function ledgerMember(chat, ref) return chat .. SEP .. ref end
+
+-- owedItems reads what a chat is owed (ref → value) and how many.
+local function owedItems(kOwed, chat)
+  local v = redis.call('HGET', kOwed, chat)
+  if not v then return {}, 0 end
+  local ok, t = pcall(cjson.decode, v)
+  if not ok or type(t) ~= 'table' then return {}, 0 end
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return t, n
+end
+
+-- setOwed writes what a chat is owed (n items), or removes the chat.
+local function setOwed(kOwed, chat, items, n)
+  if n > 0 then
+    redis.call('HSET', kOwed, chat, cjson.encode(items))
+  else
+    redis.call('HDEL', kOwed, chat)
   end
-  return items, n, sent, nb
 end
 
 -- readyScore is the score of a chat in the ready set: its best band, then
 -- the later of its oldest item of that band and its not-before. nil when
--- nothing is pending.
+-- nothing is owed.
 local function readyScore(items, nb)
   local band, oldest, any = 9, 0, false
   for _, v in pairs(items) do
@@ -55,11 +66,11 @@ local function readyScore(items, nb)
 end
 
 -- requeue puts a chat that is not in flight back in the ready set
--- according to its pending items and not-before, or takes it out when
--- nothing is pending.
-local function requeue(kReady, kChat, chat)
-  local items, _, _, nb = chatState(kChat)
-  local s = readyScore(items, nb)
+-- according to what it is owed and its not-before, or takes it out when
+-- it is owed nothing.
+local function requeue(kReady, kOwed, kNotBefore, chat)
+  local items = owedItems(kOwed, chat)
+  local s = readyScore(items, num(redis.call('ZSCORE', kNotBefore, chat)))
   if s then
     redis.call('ZADD', kReady, fmt(s), chat)
   else
@@ -68,12 +79,11 @@ local function requeue(kReady, kChat, chat)
 end
 
 -- release gives up the claim on chat when token still holds it.
-local function release(kReady, kInflight, kLease, kResume, kChat, chat, token)
+local function release(kReady, kInflight, kLease, kOwed, kNotBefore, chat, token)
   if redis.call('HGET', kLease, chat) == token then
     redis.call('HDEL', kLease, chat)
     redis.call('ZREM', kInflight, chat)
-    redis.call('HDEL', kResume, chat)
-    requeue(kReady, kChat, chat)
+    requeue(kReady, kOwed, kNotBefore, chat)
     return 1
   end
   return 0
