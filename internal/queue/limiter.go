@@ -173,7 +173,7 @@ func (l *Limiter) reserve(ctx context.Context) (Slot, time.Duration, error) {
 		return Slot{}, 0, fmt.Errorf("queue: unable to reserve a send slot: %w", err)
 	}
 	d := time.Duration(ms * float64(time.Millisecond))
-	if res[0] == "pause" {
+	if res[0] == answerPause {
 		return Slot{}, 0, PausedError{d}
 	}
 	return Slot{Paid: res[0] == slotPaid}, d, nil

@@ -190,6 +190,15 @@ func (q *Queue) Enqueue(ctx context.Context, now time.Time, ref string, recipien
 	return added, nil
 }
 
+// The first element of claim.lua's answer (reserve.lua answers
+// answerPause too).
+const (
+	answerPause = "pause"
+	answerIdle  = "idle"
+	answerEmpty = "empty"
+	answerChat  = "chat"
+)
+
 // Claim takes the chat due first and holds it for lease under token.
 func (q *Queue) Claim(ctx context.Context, now time.Time, token string, lease time.Duration) (ClaimResult, error) {
 	arg := struct {
@@ -206,7 +215,7 @@ func (q *Queue) Claim(ctx context.Context, now time.Time, token string, lease ti
 		return ClaimResult{}, errors.New("queue: unable to claim: empty script answer")
 	}
 	switch res[0] {
-	case "pause", "idle":
+	case answerPause, answerIdle:
 		ms := int64(-1)
 		if len(res) > 1 {
 			if v, err := strconv.ParseInt(res[1], 10, 64); err == nil {
@@ -214,13 +223,13 @@ func (q *Queue) Claim(ctx context.Context, now time.Time, token string, lease ti
 			}
 		}
 		st := Idle
-		if res[0] == "pause" {
+		if res[0] == answerPause {
 			st = Paused
 		}
 		return ClaimResult{State: st, Wait: time.Duration(ms) * time.Millisecond}, nil
-	case "empty":
+	case answerEmpty:
 		return ClaimResult{State: Empty}, nil
-	case "chat":
+	case answerChat:
 		if len(res) < 2 {
 			return ClaimResult{}, errors.New("queue: unable to claim: short script answer")
 		}

@@ -8,7 +8,7 @@ local kPause, kReady, kInflight, kLease = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local kOwed, kSent, kNotBefore, kStats = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local now = A.now
 local pause = num(redis.call('GET', kPause))
-if pause > now then return {'pause', fmt(pause - now)} end
+if pause > now then return {ANSWER_PAUSE, fmt(pause - now)} end
 local expired = redis.call('ZRANGEBYSCORE', kInflight, '-inf', fmt(now), 'LIMIT', 0, RECLAIM_BATCH)
 for i = 1, #expired do
   local c = expired[i]
@@ -36,13 +36,13 @@ if not chat then
     local d = tonumber(f[2]) - now
     if nxt < 0 or d < nxt then nxt = d end
   end
-  return {'idle', fmt(nxt)}
+  return {ANSWER_IDLE, fmt(nxt)}
 end
 redis.call('ZREM', kReady, chat)
 -- Items the sent-ledger already lists for the chat are dropped: a second
 -- send of an item to a chat cannot come from the queue itself.
 local items, n = owedItems(kOwed, chat)
-local out = {'chat', chat}
+local out = {ANSWER_CHAT, chat}
 local dropped = 0
 for ref, v in pairs(items) do
   if redis.call('ZSCORE', kSent, ledgerMember(chat, ref)) then
@@ -57,7 +57,7 @@ if dropped > 0 then
   setOwed(kOwed, chat, items, n - dropped)
   redis.call('HINCRBY', kStats, STAT_PENDING, -dropped)
 end
-if #out == 2 then return {'empty'} end
+if #out == 2 then return {ANSWER_EMPTY} end
 redis.call('ZADD', kInflight, fmt(now + A.lease), chat)
 redis.call('HSET', kLease, chat, A.token)
 return out

@@ -6,7 +6,7 @@
 local kPause, kFree, kPaid = KEYS[1], KEYS[2], KEYS[3]
 local now, fiv, piv = A.now, A.free, A.paid
 local pause = num(redis.call('GET', kPause))
-if pause > now then return {'pause', string.format('%.3f', pause - now)} end
+if pause > now then return {ANSWER_PAUSE, string.format('%.3f', pause - now)} end
 local tat = num(redis.call('GET', kFree))
 if tat < now then tat = now end
 local kind, key, iv, at = SLOT_FREE, kFree, fiv, tat
