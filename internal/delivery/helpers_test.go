@@ -132,12 +132,6 @@ func tgErr(k telegram.Kind, desc string) *telegram.Error {
 	return &telegram.Error{Kind: k, Description: desc, Method: "sendMessage"}
 }
 
-// backend is a Redis to run the queue on.
-type backend struct {
-	name  string
-	start func(t *testing.T) redis.UniversalClient
-}
-
 func realRedis(t *testing.T) redis.UniversalClient { return redistest.Start(t).Client() }
 
 func miniRedis(t *testing.T) redis.UniversalClient {
@@ -146,10 +140,6 @@ func miniRedis(t *testing.T) redis.UniversalClient {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
-
-// backends lists Redis and the embedded miniredis: the queue must work on
-// both.
-var backends = []backend{{"redis", realRedis}, {"miniredis", miniRedis}}
 
 func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("DELIVERY_TEST_LOG") != "" {

@@ -454,26 +454,7 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 		e.sendAndHandle(ctx, j, plain, depth+1)
 
 	case telegram.TooLong:
-		if len(j.batch) <= 1 || depth > 2 {
-			log.Error("A message was too long for Telegram; giving up on it.", slog.Int("units", telegram.Units(m.Text)))
-			e.deadLetter(j, te.Kind.String(), err.Error(), j.batch)
-			return
-		}
-		half := j.batch[:len(j.batch)/2]
-		arts := make([]*news.Article, 0, len(half))
-		for _, p := range half {
-			a, aerr := e.article(ctx, p.item)
-			if aerr != nil {
-				e.retry(j, te.Kind, err, log)
-				return
-			}
-			arts = append(arts, a)
-		}
-		log.Warn("A digest was too long for Telegram; sending fewer articles.", slog.Int("articles", len(half)))
-		j.batch = half
-		short := e.render(arts, half[0].item.edition, half)
-		short.ChatID = m.ChatID
-		e.sendAndHandle(ctx, j, short, depth+1)
+		e.shorten(ctx, j, m, te, err, depth, log)
 
 	case telegram.Blocked, telegram.ChatNotFound:
 		e.strike(ctx, j, te, err, log)
@@ -502,6 +483,31 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 	default: // Server, NetworkBeforeSend, Conflict, Unknown
 		e.retry(j, te.Kind, err, log)
 	}
+}
+
+// shorten resends a digest Telegram found too long with half its
+// articles; a single article (or a third try) is dead-lettered.
+func (e *Engine) shorten(ctx context.Context, j *job, m telegram.Message, te *telegram.Error, err error, depth int, log *slog.Logger) {
+	if len(j.batch) <= 1 || depth > 2 {
+		log.Error("A message was too long for Telegram; giving up on it.", slog.Int("units", telegram.Units(m.Text)))
+		e.deadLetter(j, te.Kind.String(), err.Error(), j.batch)
+		return
+	}
+	half := j.batch[:len(j.batch)/2]
+	arts := make([]*news.Article, 0, len(half))
+	for _, p := range half {
+		a, aerr := e.article(ctx, p.item)
+		if aerr != nil {
+			e.retry(j, te.Kind, err, log)
+			return
+		}
+		arts = append(arts, a)
+	}
+	log.Warn("A digest was too long for Telegram; sending fewer articles.", slog.Int("articles", len(half)))
+	j.batch = half
+	short := e.render(arts, half[0].item.edition, half)
+	short.ChatID = m.ChatID
+	e.sendAndHandle(ctx, j, short, depth+1)
 }
 
 // retry schedules the batch for another attempt, or dead-letters the items
