@@ -71,7 +71,7 @@ var (
 	builtKey = regexp.MustCompile(`redis\.call\('[A-Z]+',\s*[^,)]*\.\.`)
 	argvUse  = regexp.MustCompile(`ARGV\[[^\]]*\]`)
 	keysUse  = regexp.MustCompile(`KEYS\[(\d+)\]`)
-	keysDoc  = regexp.MustCompile(`(?m)^-- KEYS: (.*)\.$`)
+	keysDoc  = regexp.MustCompile(`(?m)^-- KEYS: ([^.]*)\.`)
 )
 
 // Every key is passed in KEYS: no script builds a key name, reads any ARGV

@@ -1,7 +1,8 @@
 -- pause starts (or lengthens) the shared pause after a 429 and moves both
 -- rates' arrival times past it, so that sending resumes at the configured
 -- rate rather than in a burst.
--- KEYS: pause, rate, rate_paid, stats. A: {now (ms), ms}.
+-- KEYS: pause, rate, rate_paid, stats.
+-- A: {now (ms), ms}.
 local kPause, kFree, kPaid, kStats = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local untilT = A.now + A.ms
 if untilT > num(redis.call('GET', kPause)) then

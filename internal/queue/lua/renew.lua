@@ -1,5 +1,6 @@
 -- renew extends a claim's lease while its holder is alive.
--- KEYS: lease, inflight. A: {chat, token, deadline (ms)}.
+-- KEYS: lease, inflight.
+-- A: {chat, token, deadline (ms)}.
 -- Returns 1 when the claim is still held by token, 0 otherwise.
 local kLease, kInflight = KEYS[1], KEYS[2]
 if redis.call('HGET', kLease, A.chat) ~= A.token then return 0 end
