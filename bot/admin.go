@@ -19,7 +19,8 @@ func (b *Bot) cmdStats(ctx context.Context, r *request, _ string) error {
 }
 
 // cmdBroadcast asks for confirmation before an announcement goes to every
-// reader; the text waits in memory until the button is pressed.
+// reader; the text waits in the store (draftTTL) until its author presses
+// the button, so a restart in between keeps it.
 func (b *Bot) cmdBroadcast(ctx context.Context, r *request, text string) error {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -29,9 +30,12 @@ func (b *Bot) cmdBroadcast(ctx context.Context, r *request, text string) error {
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	b.pending[r.chatID] = text
-	b.mu.Unlock()
+	if r.user == nil {
+		return nil
+	}
+	if err := b.store.PutBroadcastDraft(ctx, r.chatID, r.user.ID, text, draftTTL); err != nil {
+		return err
+	}
 	kb := telegram.NewInlineKeyboard([]telegram.InlineButton{
 		telegram.CallbackButton(b.cat.T(r.lang, "button.confirm"), "bc:yes"),
 		telegram.CallbackButton(b.cat.T(r.lang, "button.cancel"), "bc:no"),
@@ -41,15 +45,15 @@ func (b *Bot) cmdBroadcast(ctx context.Context, r *request, text string) error {
 }
 
 func (b *Bot) confirmBroadcast(ctx context.Context, r *request, yes bool, messageID int) error {
-	if !b.isAdmin(r.chatID) || b.admin == nil {
+	if !b.isAdmin(ctx, r) || r.user == nil {
 		return nil
 	}
-	b.mu.Lock()
-	text, ok := b.pending[r.chatID]
-	delete(b.pending, r.chatID)
-	b.mu.Unlock()
+	text, ok, err := b.store.TakeBroadcastDraft(ctx, r.chatID, r.user.ID)
+	if err != nil {
+		return err
+	}
 	if !ok {
-		return nil // already confirmed or cancelled
+		return nil // already confirmed or cancelled, expired, or another admin's draft
 	}
 	if !yes {
 		return b.api.EditText(ctx, r.chatID, messageID, b.cat.T(r.lang, "admin.broadcast_cancelled"), "HTML", nil)

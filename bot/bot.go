@@ -35,6 +35,8 @@ type Store interface {
 	Latest(ctx context.Context, ed news.Lang, n int, slug string) ([]*news.Article, error)
 	UpdateOffset(ctx context.Context) (int, error)
 	SetUpdateOffset(ctx context.Context, offset int) error
+	PutBroadcastDraft(ctx context.Context, chatID, userID int64, text string, ttl time.Duration) error
+	TakeBroadcastDraft(ctx context.Context, chatID, userID int64) (string, bool, error)
 }
 
 // Admin serves the operators' commands; nil disables them.
@@ -74,8 +76,7 @@ type Bot struct {
 	cfg    Config
 	log    *slog.Logger
 
-	mu      sync.Mutex
-	pending map[int64]string // admin chat → broadcast text awaiting confirmation
+	admins adminCache
 }
 
 // New returns a bot. admin may be nil.
@@ -96,7 +97,7 @@ func New(api API, st Store, admin Admin, cat *i18n.Catalog, cfg Config) *Bot {
 		cfg.Now = time.Now
 	}
 	return &Bot{api: api, store: st, admin: admin, cat: cat, render: NewRenderer(cat), cfg: cfg,
-		log: cfg.Logger, pending: map[int64]string{}}
+		log: cfg.Logger}
 }
 
 // Renderer returns the bot's article renderer (for the delivery engine).

@@ -70,7 +70,7 @@ func (b *Bot) mayChange(ctx context.Context, r *request) error {
 	if r.user == nil {
 		return errNotAdmin
 	}
-	ok, err := b.api.ChatAdmin(ctx, r.chatID, r.user.ID)
+	ok, err := b.chatAdmin(ctx, r.chatID, r.user.ID)
 	if err != nil {
 		return fmt.Errorf("bot: unable to check chat admins: %w", err)
 	}
@@ -78,15 +78,6 @@ func (b *Bot) mayChange(ctx context.Context, r *request) error {
 		return errNotAdmin
 	}
 	return nil
-}
-
-func (b *Bot) isAdmin(chatID int64) bool {
-	for _, id := range b.cfg.AdminChatIDs {
-		if id == chatID {
-			return true
-		}
-	}
-	return false
 }
 
 func (b *Bot) onMessage(ctx context.Context, m *telegram.IncomingMessage) error {
@@ -113,7 +104,7 @@ func (b *Bot) onMessage(ctx context.Context, m *telegram.IncomingMessage) error 
 	switch {
 	case c == nil:
 		return b.replyKey(ctx, r.chatID, r.lang, "unknown")
-	case c.admin && (!b.isAdmin(r.chatID) || b.admin == nil):
+	case c.admin && !b.isAdmin(ctx, r):
 		return b.replyKey(ctx, r.chatID, r.lang, "admin.only")
 	case c.changes:
 		if err := b.mayChange(ctx, r); err != nil {
@@ -208,7 +199,7 @@ func (b *Bot) cmdStart(ctx context.Context, r *request, _ string) error {
 }
 
 func (b *Bot) cmdHelp(ctx context.Context, r *request, _ string) error {
-	return b.reply(ctx, r.chatID, helpText(b.cat, r.lang, b.isAdmin(r.chatID) && b.admin != nil), nil)
+	return b.reply(ctx, r.chatID, helpText(b.cat, r.lang, b.isAdmin(ctx, r)), nil)
 }
 
 func (b *Bot) cmdLanguage(ctx context.Context, r *request, arg string) error {

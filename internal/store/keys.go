@@ -56,6 +56,9 @@ const (
 	// a TTL; keyLease + "{{role}}:fence": the role's fencing counter. The
 	// role in braces is the keys' hash tag: both live in one Cluster slot.
 	keyLease = "lease:"
+	// keyDraft + "{id}": string "<user id>\n<text>", an admin's broadcast
+	// awaiting confirmation in chat id, with a TTL.
+	keyDraft = "draft:broadcast:"
 )
 
 // keys builds full key names with the store's prefix.
@@ -104,3 +107,6 @@ func (k keys) lease(role string) string {
 	return k.prefix + keyLease + "{" + role + "}"
 }
 func (k keys) leaseFence(role string) string { return k.lease(role) + ":fence" }
+func (k keys) draft(chatID int64) string {
+	return k.prefix + keyDraft + strconv.FormatInt(chatID, 10)
+}
