@@ -65,8 +65,8 @@ Usage:
   newsbot inspect URL|FILE [--edition uk|ru|en]
                                         print the article extracted from a page, as JSON
   newsbot scrape --once [--json]        print the latest items of each edition
-  newsbot export                        write subscriptions and settings as JSON to stdout
-  newsbot import FILE                   restore subscriptions and settings from an export
+  newsbot export [--timeout 10s]        write subscriptions and settings as JSON to stdout
+  newsbot import [--timeout 10s] FILE   restore subscriptions and settings from an export
   newsbot healthcheck                   exit 0 when the bot on this host answers /healthz
   newsbot version                       print the version
   newsbot help                          print this help
@@ -147,8 +147,8 @@ var commandUsage = map[string]string{
 	"run":         "newsbot [run]                 run the bot (configured by environment variables)",
 	"inspect":     "newsbot inspect URL|FILE [--edition uk|ru|en]",
 	"scrape":      "newsbot scrape --once [--json]",
-	"export":      "newsbot export > backup.json",
-	"import":      "newsbot import FILE",
+	"export":      "newsbot export [--timeout 10s] > backup.json",
+	"import":      "newsbot import [--timeout 10s] FILE",
 	"healthcheck": "newsbot healthcheck           exit 0 when the bot on this host answers /healthz",
 }
 

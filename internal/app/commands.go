@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"newsbot/internal/config"
 	"newsbot/internal/news"
@@ -94,17 +95,25 @@ func runScrape(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 // runExport writes subscriptions and settings as versioned JSON. With the
 // embedded store of a running bot it reads that bot's live store.
 func runExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return usageError{"export takes no arguments: newsbot export > backup.json"}
-	}
-	st, closeStore, err := openStore(ctx, cfg, log, true)
+	fs := newFlags("export")
+	timeout := fs.Duration("timeout", defaultStoreTimeout, "how long to wait for the store")
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return usageError{"export takes no arguments: newsbot export [--timeout 10s] > backup.json"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	st, closeStore, err := openStore(ctx, cfg, log, true)
+	if err != nil {
+		return withinTimeout(ctx, "export", *timeout, err)
 	}
 	defer closeStore()
 	b, err := st.Export(ctx)
 	if err != nil {
-		return err
+		return withinTimeout(ctx, "export", *timeout, err)
 	}
 	if err := b.Write(stdout); err != nil {
 		return err
@@ -113,13 +122,33 @@ func runExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	return nil
 }
 
+// defaultStoreTimeout bounds the one-shot commands that talk to the store
+// (export, import): a cron backup against a Redis that is down must report,
+// not hang.
+const defaultStoreTimeout = 10 * time.Second
+
+// withinTimeout turns a store error after the command's deadline into one
+// that says what to check.
+func withinTimeout(ctx context.Context, cmd string, timeout time.Duration, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("app: %s: the store did not answer within %s (is Redis at REDIS_URL up? --timeout waits longer): %w", cmd, timeout, err)
+	}
+	return err
+}
+
 // runImport restores subscriptions and settings from an export. With the
 // embedded store of a running bot it writes through that bot's store,
 // whose journal keeps each write before it is acknowledged; "Imported" is
 // printed only then.
 func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := newFlags("import")
+	timeout := fs.Duration("timeout", defaultStoreTimeout, "how long to wait for the store")
+	args, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
 	if len(args) != 1 {
-		return usageError{"import takes one file: newsbot import backup.json"}
+		return usageError{"import takes one file: newsbot import [--timeout 10s] backup.json"}
 	}
 	f, err := os.Open(args[0])
 	if err != nil {
@@ -130,13 +159,15 @@ func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if err != nil {
 		return usageError{fmt.Sprintf("import: %s: %v", args[0], err)}
 	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	st, closeStore, err := openStore(ctx, cfg, log, true)
 	if err != nil {
-		return err
+		return withinTimeout(ctx, "import", *timeout, err)
 	}
 	defer closeStore()
 	if err := st.Import(ctx, b); err != nil {
-		return err
+		return withinTimeout(ctx, "import", *timeout, err)
 	}
 	fmt.Fprintf(stdout, "Imported %d chats.\n", len(b.Chats))
 	return nil
