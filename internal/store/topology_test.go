@@ -174,3 +174,29 @@ func TestOpenCluster(t *testing.T) {
 		t.Errorf("Open error leaks the password: %v", err)
 	}
 }
+
+func TestLeasesOnEveryBackend(t *testing.T) {
+	eachBackend(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		st := newStore(rdb, store.Options{})
+		tok, err := st.AcquireLease(ctx, "poller", "a", time.Minute)
+		if err != nil || tok != 1 {
+			t.Fatalf("AcquireLease(a) = %d, %v; want 1", tok, err)
+		}
+		if other, err := st.AcquireLease(ctx, "poller", "b", time.Minute); err != nil || other != 0 {
+			t.Errorf("AcquireLease(b) while a holds it = %d, %v; want 0", other, err)
+		}
+		if ok, err := st.RenewLease(ctx, "poller", "a", tok, time.Minute); err != nil || !ok {
+			t.Errorf("RenewLease(a) = %v, %v", ok, err)
+		}
+		if err := st.ReleaseLease(ctx, "poller", "a", tok); err != nil {
+			t.Fatal(err)
+		}
+		if tok2, err := st.AcquireLease(ctx, "poller", "b", time.Minute); err != nil || tok2 != 2 {
+			t.Errorf("AcquireLease(b) after the release = %d, %v; want 2", tok2, err)
+		}
+		if holder, n, err := st.LeaseHolder(ctx, "poller"); err != nil || holder != "b" || n != 2 {
+			t.Errorf("LeaseHolder = %q, %d, %v", holder, n, err)
+		}
+	})
+}
