@@ -75,7 +75,7 @@ var Vars = []Var{
 	{"TELEGRAM_API_URL", DefaultTelegramAPIURL, "Bot API endpoint: Telegram, a self-hosted Bot API server, or a test fake."},
 	{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL for webhook mode; empty means long polling."},
 	{"TELEGRAM_WEBHOOK_SECRET", "", "Secret token Telegram sends with webhook calls; generated at start when empty."},
-	{"REDIS_URL", "", "redis://, rediss:// or unix:// URL; empty runs an embedded store saved in DATA_DIR."},
+	{"REDIS_URL", "", "redis://, rediss://, unix://, redis+cluster://host1:port,host2:port or redis+sentinel://master@host1:port,host2:port/db URL (docs/operations.md); empty runs an embedded store saved in DATA_DIR."},
 	{"REDIS_PREFIX", DefaultRedisPrefix, "Prefix of every Redis key."},
 	{"DATA_DIR", DefaultDataDir, "Directory of the embedded store (journal, snapshot, lock, socket) and of the store-identity file."},
 	{"STATE_SAVE_INTERVAL", DefaultSaveInterval.String(), "How often the embedded store writes a snapshot and drops the journal it covers (also at shutdown); every write is journaled at once."},
@@ -243,9 +243,19 @@ func (l *loader) redisURL(name string) string {
 	if v == "" {
 		return ""
 	}
+	if scheme, rest, ok := strings.Cut(v, "://"); ok {
+		switch strings.ToLower(scheme) {
+		case "redis+cluster", "rediss+cluster":
+			l.multiHostRedisURL(name, rest, false)
+			return v
+		case "redis+sentinel", "rediss+sentinel":
+			l.multiHostRedisURL(name, rest, true)
+			return v
+		}
+	}
 	u, err := url.Parse(v)
 	if err != nil {
-		l.fail(name, "is not a URL (expected redis://host:port/db, rediss://… or unix:///path)")
+		l.fail(name, "is not a URL (expected redis://host:port/db, rediss://…, unix:///path, redis+cluster://host1:port,host2:port or redis+sentinel://master@host1:port,host2:port/db)")
 		return ""
 	}
 	switch u.Scheme {
@@ -258,9 +268,50 @@ func (l *loader) redisURL(name string) string {
 			l.fail(name, "has no socket path (expected unix:///path/to/redis.sock)")
 		}
 	default:
-		l.fail(name, "must start with redis://, rediss:// or unix://, not %q", u.Scheme+"://")
+		l.fail(name, "must start with redis://, rediss://, unix://, redis+cluster:// or redis+sentinel://, not %q", u.Scheme+"://")
 	}
 	return v
+}
+
+// multiHostRedisURL checks the part after "://" of a redis+cluster:// or
+// redis+sentinel:// URL: [user:password@][master@]host[:port],…[/db][?opts].
+// The messages never quote the credentials.
+func (l *loader) multiHostRedisURL(name, rest string, sentinel bool) {
+	authority, path := rest, ""
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		authority, path = rest[:i], rest[i:]
+	}
+	at := strings.LastIndex(authority, "@")
+	hosts, before := authority[at+1:], authority[:max(at, 0)]
+	if sentinel {
+		master := before[strings.LastIndex(before, "@")+1:]
+		if at < 0 || master == "" || strings.ContainsAny(master, ":/ ") {
+			l.fail(name, "has no master name (expected redis+sentinel://[user:password@]master@host1:26379,host2:26379/db)")
+			return
+		}
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		h = strings.TrimSpace(h)
+		host, port, err := net.SplitHostPort(h)
+		if err != nil {
+			host, port = h, "6379"
+		}
+		if n, err := strconv.Atoi(port); host == "" || err != nil || n < 1 || n > 65535 {
+			l.fail(name, "has a malformed host in its list (expected host:port,host:port)")
+			return
+		}
+	}
+	u, err := url.Parse("redis://x" + path)
+	if err != nil {
+		l.fail(name, "has a malformed path or query")
+		return
+	}
+	db := strings.Trim(u.Path, "/")
+	if _, err := strconv.Atoi(db); db != "" && err != nil {
+		l.fail(name, "has a database that is not a number")
+	} else if !sentinel && db != "" && db != "0" {
+		l.fail(name, "names database %s, but a Redis Cluster has only database 0", db)
+	}
 }
 
 func (l *loader) duration(name string, def, min time.Duration) time.Duration {

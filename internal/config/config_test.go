@@ -108,6 +108,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"TELEGRAM_WEBHOOK_SECRET", "has spaces in it"},
 		{"REDIS_URL", "mysql://localhost"},
 		{"REDIS_URL", "redis://"},
+		{"REDIS_URL", "redis+cluster://u:hunter2@h1:7000,,h2:7001"},
+		{"REDIS_URL", "redis+cluster://u:hunter2@h1:99999"},
+		{"REDIS_URL", "redis+cluster://u:hunter2@h1:7000/3"},
+		{"REDIS_URL", "redis+sentinel://u:hunter2@s1:26379/0"},
+		{"REDIS_URL", "redis+sentinel://u:hunter2@m@s1:26379/db"},
 		{"REDIS_PREFIX", "a b"},
 		{"UPRAVDA_BASE_URL", "::"},
 		{"EDITIONS", "uk,de"},
@@ -144,7 +149,28 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 			if !strings.Contains(msg, tt.name) {
 				t.Errorf("error %q does not name %s", msg, tt.name)
 			}
+			if strings.Contains(msg, "hunter2") {
+				t.Errorf("error %q quotes the password", msg)
+			}
 		})
+	}
+}
+
+func TestLoadAcceptsClusterAndSentinelURLs(t *testing.T) {
+	for _, v := range []string{
+		"redis+cluster://10.0.0.1:7000,10.0.0.2:7001,10.0.0.3",
+		"rediss+cluster://bot:pw@r1:7000,r2:7000/?pool_size=50",
+		"redis+sentinel://mymaster@s1:26379,s2:26379,s3:26379/0",
+		"rediss+sentinel://:pw@mymaster@s1,s2/2?sentinel_password=x",
+	} {
+		c, err := Load(env(map[string]string{"REDIS_URL": v}))
+		if err != nil {
+			t.Errorf("REDIS_URL=%s: %v", v, err)
+			continue
+		}
+		if c.RedisURL != v || c.Embedded() {
+			t.Errorf("REDIS_URL=%s: RedisURL %q, embedded %v", v, c.RedisURL, c.Embedded())
+		}
 	}
 }
 

@@ -4,6 +4,12 @@
 // when redis-server is missing (go test -short skips instead). Each server
 // listens on a unix socket in its own temporary directory, so parallel tests
 // never fight over ports, and can be restarted on the same socket and data.
+//
+// StartCluster starts a Redis Cluster (3 masters, or 3+3 WithReplicas) and
+// StartSentinel a master, a replica and three sentinels, on loopback TCP
+// ports chosen free (retried when taken meanwhile); both skip the test with
+// the reason when redis-server is missing or older than 7.0, and can fail
+// over on demand.
 package redistest
 
 import (
@@ -152,8 +158,11 @@ func (s *Server) Restart() {
 	s.start(bin)
 }
 
-func (s *Server) logTail() string {
-	f, err := os.Open(filepath.Join(s.dir, "redis.log"))
+func (s *Server) logTail() string { return logTailOf(filepath.Join(s.dir, "redis.log")) }
+
+// logTailOf returns the last lines of a server's log file.
+func logTailOf(path string) string {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Sprintf("(no log: %v)", err)
 	}

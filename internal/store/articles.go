@@ -43,46 +43,46 @@ end
 return fresh
 `)
 
-// saveArticleScript stores an article and keeps the recent window and the
-// tag counts in step.
+// saveArticleScript keeps the recent window and the tag counts of an
+// edition in step with a saved article (its JSON is written before, under
+// its own key, which may live in another Cluster slot).
 //
-// KEYS[1] article string, KEYS[2] recent zset, KEYS[3] recent tags hash,
-// KEYS[4] tag counts zset, KEYS[5] tag names hash.
-// ARGV[1] JSON, ARGV[2] TTL in ms, ARGV[3] ID, ARGV[4] window size,
-// ARGV[5] the article's slugs separated by spaces, ARGV[6..] slug/name pairs.
+// KEYS[1] recent zset, KEYS[2] recent tags hash, KEYS[3] tag counts zset,
+// KEYS[4] tag names hash (all under the edition's hash tag).
+// ARGV[1] ID, ARGV[2] window size, ARGV[3] the article's slugs separated by
+// spaces, ARGV[4..] slug/name pairs.
 var saveArticleScript = redis.NewScript(`
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-local id = ARGV[3]
-local old = redis.call('HGET', KEYS[3], id)
+local id = ARGV[1]
+local old = redis.call('HGET', KEYS[2], id)
 if old then
   for slug in string.gmatch(old, '%S+') do
-    redis.call('ZINCRBY', KEYS[4], -1, slug)
+    redis.call('ZINCRBY', KEYS[3], -1, slug)
   end
 end
-redis.call('ZADD', KEYS[2], id, id)
-redis.call('HSET', KEYS[3], id, ARGV[5])
-for slug in string.gmatch(ARGV[5], '%S+') do
-  redis.call('ZINCRBY', KEYS[4], 1, slug)
+redis.call('ZADD', KEYS[1], id, id)
+redis.call('HSET', KEYS[2], id, ARGV[3])
+for slug in string.gmatch(ARGV[3], '%S+') do
+  redis.call('ZINCRBY', KEYS[3], 1, slug)
 end
-for i = 6, #ARGV, 2 do
-  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+for i = 4, #ARGV, 2 do
+  redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
 end
-local max = tonumber(ARGV[4])
-local n = redis.call('ZCARD', KEYS[2])
+local max = tonumber(ARGV[2])
+local n = redis.call('ZCARD', KEYS[1])
 if n > max then
-  local gone = redis.call('ZRANGE', KEYS[2], 0, n - max - 1)
+  local gone = redis.call('ZRANGE', KEYS[1], 0, n - max - 1)
   for _, gid in ipairs(gone) do
-    local tags = redis.call('HGET', KEYS[3], gid)
+    local tags = redis.call('HGET', KEYS[2], gid)
     if tags then
       for slug in string.gmatch(tags, '%S+') do
-        redis.call('ZINCRBY', KEYS[4], -1, slug)
+        redis.call('ZINCRBY', KEYS[3], -1, slug)
       end
     end
-    redis.call('HDEL', KEYS[3], gid)
+    redis.call('HDEL', KEYS[2], gid)
   end
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - max - 1)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', 0)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', 0)
 return n
 `)
 
@@ -192,8 +192,13 @@ func (s *Store) SaveArticle(ctx context.Context, a *news.Article) error {
 		return fmt.Errorf("store: unable to encode article %d: %w", a.ID, err)
 	}
 	ed := a.Edition
-	keys := []string{s.k.article(ed, a.ID), s.k.recent(ed), s.k.recentTags(ed), s.k.tagCounts(ed), s.k.tagNames(ed)}
-	args := append([]any{data, s.opts.ArticleTTL.Milliseconds(), a.ID, s.opts.RecentPerEdition, strings.Join(slugs, " ")}, names...)
+	// The JSON first: an article listed in the window is always readable
+	// (until its TTL), and one saved but not listed only waits for its TTL.
+	if err := s.rdb.Set(ctx, s.k.article(ed, a.ID), data, s.opts.ArticleTTL).Err(); err != nil {
+		return fmt.Errorf("store: unable to save article %s/%d: %w", ed, a.ID, err)
+	}
+	keys := []string{s.k.recent(ed), s.k.recentTags(ed), s.k.tagCounts(ed), s.k.tagNames(ed)}
+	args := append([]any{a.ID, s.opts.RecentPerEdition, strings.Join(slugs, " ")}, names...)
 	if err := saveArticleScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
 		return fmt.Errorf("store: unable to save article %s/%d: %w", ed, a.ID, err)
 	}
@@ -295,15 +300,26 @@ func (s *Store) articles(ctx context.Context, ed news.Lang, ids []string) ([]*ne
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
+	// One GET per article in a pipeline: articles spread over the Cluster
+	// slots, where one MGET could not reach them all.
+	cmds := make([]*redis.StringCmd, len(keys))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.Get(ctx, k)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("store: unable to read %s articles: %w", ed, err)
 	}
-	out := make([]*news.Article, 0, len(vals))
-	for i, v := range vals {
-		str, ok := v.(string)
-		if !ok {
+	out := make([]*news.Article, 0, len(cmds))
+	for i, c := range cmds {
+		str, err := c.Result()
+		if errors.Is(err, redis.Nil) {
 			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: unable to read %s articles: %w", ed, err)
 		}
 		var a news.Article
 		if err := json.Unmarshal([]byte(str), &a); err != nil {

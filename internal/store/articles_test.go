@@ -47,7 +47,7 @@ func TestMarkSeen(t *testing.T) {
 				t.Errorf("%s: fresh IDs (-want +got):\n%s", s.name, diff)
 			}
 		}
-		kept, err := rdb.ZRange(ctx, st.Prefix()+"seen:uk", 0, -1).Result()
+		kept, err := rdb.ZRange(ctx, st.Prefix()+"seen:{uk}", 0, -1).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,11 +160,11 @@ func TestSaveArticleWindowAndCounts(t *testing.T) {
 		if ttl <= 59*time.Minute || ttl > time.Hour {
 			t.Errorf("article TTL = %v, want about 1h", ttl)
 		}
-		n, err := rdb.ZCard(ctx, st.Prefix()+"recent:uk").Result()
+		n, err := rdb.ZCard(ctx, st.Prefix()+"recent:{uk}").Result()
 		if err != nil || n != 3 {
 			t.Errorf("recent window holds %d (%v), want 3", n, err)
 		}
-		n, err = rdb.HLen(ctx, st.Prefix()+"recent:uk:tags").Result()
+		n, err = rdb.HLen(ctx, st.Prefix()+"recent:{uk}:tags").Result()
 		if err != nil || n != 3 {
 			t.Errorf("recent tags hash holds %d (%v), want 3", n, err)
 		}

@@ -16,6 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/redis/go-redis/v9"
+
 	"newsbot/internal/news"
 )
 
@@ -405,21 +407,16 @@ func (s *Store) Export(ctx context.Context) (*Backup, error) {
 	b := NewBackup(s.now())
 	for start := 0; start < len(ids); start += exportBatch {
 		batch := ids[start:min(len(ids), start+exportBatch)]
-		keys := make([]string, len(batch))
-		for i, id := range batch {
-			keys[i] = s.k.chat(id)
-		}
-		vals, err := s.rdb.MGet(ctx, keys...).Result()
+		vals, err := s.chatRecords(ctx, batch)
 		if err != nil {
 			return nil, fmt.Errorf("store: unable to read chats for export: %w", err)
 		}
 		for i, v := range vals {
-			str, ok := v.(string)
-			if !ok {
+			if v == nil {
 				continue // deleted meanwhile
 			}
 			var c news.Chat
-			if err := json.Unmarshal([]byte(str), &c); err != nil {
+			if err := json.Unmarshal([]byte(*v), &c); err != nil {
 				s.log.Warn("Leaving an unreadable chat out of the export.", slog.Int64("chat_id", batch[i]), slog.Any("error", err))
 				continue
 			}
@@ -428,6 +425,46 @@ func (s *Store) Export(ctx context.Context) (*Backup, error) {
 		}
 	}
 	return b, nil
+}
+
+// chatRecords reads the raw records of chats ids (nil where missing): one
+// MGET per chat shard, since each shard is one Cluster slot, all in one
+// pipeline.
+func (s *Store) chatRecords(ctx context.Context, ids []int64) ([]*string, error) {
+	var byShard [chatShards][]int
+	for i, id := range ids {
+		n := chatShard(id)
+		byShard[n] = append(byShard[n], i)
+	}
+	var cmds [chatShards]*redis.SliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n, idx := range byShard {
+			if len(idx) == 0 {
+				continue
+			}
+			keys := make([]string, len(idx))
+			for j, i := range idx {
+				keys[j] = s.k.chat(ids[i])
+			}
+			cmds[n] = p.MGet(ctx, keys...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*string, len(ids))
+	for n, idx := range byShard {
+		if cmds[n] == nil {
+			continue
+		}
+		for j, v := range cmds[n].Val() {
+			if str, ok := v.(string); ok {
+				out[idx[j]] = &str
+			}
+		}
+	}
+	return out, nil
 }
 
 // Import checks the backup's format and version and every chat in it, then
@@ -467,7 +504,9 @@ func (s *Store) Import(ctx context.Context, b *Backup) error {
 }
 
 // ChatsFromState returns the chats stored in a raw state under prefix
-// ("" for the default), sorted by ID; unreadable records are skipped.
+// ("" for the default), sorted by ID; unreadable records are skipped. It
+// reads the sharded chat keys and those of the layout before them
+// (chat:<id>, see UpgradeLayout).
 func ChatsFromState(st *RawState, prefix string) []news.Chat {
 	if st == nil {
 		return nil
@@ -478,6 +517,9 @@ func ChatsFromState(st *RawState, prefix string) []news.Chat {
 		rest, ok := strings.CutPrefix(string(k.Key), pre)
 		if !ok || k.Type != TypeString {
 			continue
+		}
+		if tag, after, sharded := strings.Cut(rest, "}:"); sharded && strings.HasPrefix(tag, "{c") {
+			rest = after
 		}
 		id, ok := parseID(rest)
 		if !ok || id == 0 {
@@ -490,6 +532,7 @@ func ChatsFromState(st *RawState, prefix string) []news.Chat {
 		c.ID = id
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b news.Chat) int { return cmp.Compare(a.ID, b.ID) })
-	return out
+	slices.SortStableFunc(out, func(a, b news.Chat) int { return cmp.Compare(a.ID, b.ID) })
+	// A state saved while UpgradeLayout ran may hold a chat under both names.
+	return slices.CompactFunc(out, func(a, b news.Chat) bool { return a.ID == b.ID })
 }

@@ -45,9 +45,7 @@ func TestExportWipeImport(t *testing.T) {
 		}
 		before := gotIndexes(t, rdb, st.Prefix())
 
-		if err := rdb.FlushDB(ctx).Err(); err != nil {
-			t.Fatal(err)
-		}
+		flushAll(t, rdb)
 		read, err := store.ReadBackup(&buf)
 		if err != nil {
 			t.Fatal(err)

@@ -71,8 +71,12 @@ func BenchmarkStore(b *testing.B) {
 				b.Run("Memory", func(b *testing.B) {
 					for b.Loop() {
 					}
-					chatKey, _ := rdb.MemoryUsage(ctx, st.Prefix()+"chat:1").Result()
-					allSet, _ := rdb.MemoryUsage(ctx, st.Prefix()+"sub:uk:tag:all").Result()
+					chatKey, _ := rdb.MemoryUsage(ctx, st.Prefix()+"chat:{c1}:1").Result()
+					var allSet int64
+					for n := range 16 {
+						m, _ := rdb.MemoryUsage(ctx, fmt.Sprintf("%ssub:{c%d}:uk:tag:all", st.Prefix(), n)).Result()
+						allSet += m
+					}
 					b.ReportMetric(float64(mem1-mem0)/benchChats, "B/chat")
 					b.ReportMetric(float64(chatKey), "B/chat-key")
 					b.ReportMetric(float64(allSet)/float64(benchChats/3), "B/member-of-large-set")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"time"
 
@@ -122,9 +123,9 @@ func (s *Store) UpdateChat(ctx context.Context, id int64, fn func(c *news.Chat, 
 		after := s.memberships(&c)
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, data, 0)
-			p.SAdd(ctx, s.k.chats(), id)
+			p.SAdd(ctx, s.k.chats(chatShard(id)), id)
 			if corrupt {
-				s.moveIndexes(ctx, p, id, s.everyFixedIndex(), nil)
+				s.moveIndexes(ctx, p, id, s.everyFixedIndex(chatShard(id)), nil)
 			}
 			s.moveIndexes(ctx, p, id, before, after)
 			return nil
@@ -160,7 +161,7 @@ func (s *Store) DeleteChat(ctx context.Context, id int64) error {
 			// Unreadable settings: drop what can be known without them.
 			s.log.Warn("Deleting a chat whose stored settings are unreadable; its tag and keyword index entries may stay behind.",
 				slog.Int64("chat_id", id), slog.Any("error", err))
-			before = s.everyFixedIndex()
+			before = s.everyFixedIndex(chatShard(id))
 		case err != nil:
 			return err
 		case exists:
@@ -168,7 +169,7 @@ func (s *Store) DeleteChat(ctx context.Context, id int64) error {
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Del(ctx, key)
-			p.SRem(ctx, s.k.chats(), id)
+			p.SRem(ctx, s.k.chats(chatShard(id)), id)
 			s.moveIndexes(ctx, p, id, before, nil)
 			return nil
 		})
@@ -185,6 +186,11 @@ func (s *Store) DeleteChat(ctx context.Context, id int64) error {
 // and the language of the old chat wins unless only the new one chose it.
 // The migrated chat is active with no strikes. It returns an error wrapping
 // news.ErrNotFound when from is unknown.
+//
+// The move is one transaction when both chats live in one Cluster slot (or
+// on a single Redis). Across two slots it is two: the merged chat is written
+// first, then the old one removed; a failure in between leaves both, and
+// calling MigrateChat again finishes the move (the merge is idempotent).
 func (s *Store) MigrateChat(ctx context.Context, from, to int64) error {
 	if err := checkChatID(from); err != nil {
 		return err
@@ -195,6 +201,9 @@ func (s *Store) MigrateChat(ctx context.Context, from, to int64) error {
 	if from == to {
 		return fmt.Errorf("store: migrate chat %d to itself: %w", from, news.ErrInvalid)
 	}
+	if _, cluster := s.rdb.(*redis.ClusterClient); cluster && chatShard(from) != chatShard(to) {
+		return s.migrateAcrossSlots(ctx, from, to)
+	}
 	fromKey, toKey := s.k.chat(from), s.k.chat(to)
 	return s.watch(ctx, fmt.Sprintf("migrate chat %d to %d", from, to), func(tx *redis.Tx) error {
 		old, ok, err := s.loadChat(ctx, tx, from)
@@ -204,88 +213,175 @@ func (s *Store) MigrateChat(ctx context.Context, from, to int64) error {
 		if !ok {
 			return fmt.Errorf("store: migrate chat %d: %w", from, news.ErrNotFound)
 		}
-		prev, toExists, err := s.loadChat(ctx, tx, to)
-		if err != nil {
-			return err
-		}
-		c := old
-		c.ID = to
-		c.Inactive = false
-		c.Strikes = 0
-		c.Group = c.Group || news.IsGroupID(to)
-		if toExists {
-			c.Tags = append(slices.Clone(c.Tags), prev.Tags...)
-			c.Keywords = append(slices.Clone(c.Keywords), prev.Keywords...)
-			c.Breaking = c.Breaking || prev.Breaking
-			if !c.LangChosen && prev.LangChosen {
-				c.Lang, c.LangChosen = prev.Lang, true
-			}
-			if c.Created.IsZero() || (!prev.Created.IsZero() && prev.Created.Before(c.Created)) {
-				c.Created = prev.Created
-			}
-		}
-		if err := normalizeChat(&c); err != nil {
-			return err
-		}
-		data, err := json.Marshal(c)
-		if err != nil {
-			return fmt.Errorf("store: unable to encode chat %d: %w", to, err)
-		}
-		var toBefore map[string]membership
-		if toExists {
-			toBefore = s.memberships(&prev)
-		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Del(ctx, fromKey)
-			p.SRem(ctx, s.k.chats(), from)
-			s.moveIndexes(ctx, p, from, s.memberships(&old), nil)
-			p.Set(ctx, toKey, data, 0)
-			p.SAdd(ctx, s.k.chats(), to)
-			s.moveIndexes(ctx, p, to, toBefore, s.memberships(&c))
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("store: unable to migrate chat %d to %d: %w", from, to, err)
-		}
-		return nil
+		return s.writeMigrated(ctx, tx, old, to, true)
 	}, fromKey, toKey)
+}
+
+// writeMigrated merges old (the group's chat) into chat to, read through
+// tx, and writes the result; with removeOld it also deletes old and its
+// index entries in the same transaction.
+func (s *Store) writeMigrated(ctx context.Context, tx *redis.Tx, old news.Chat, to int64, removeOld bool) error {
+	prev, toExists, err := s.loadChat(ctx, tx, to)
+	if err != nil {
+		return err
+	}
+	c := mergeMigrated(old, prev, toExists, to)
+	if err := normalizeChat(&c); err != nil {
+		return err
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("store: unable to encode chat %d: %w", to, err)
+	}
+	var toBefore map[string]membership
+	if toExists {
+		toBefore = s.memberships(&prev)
+	}
+	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if removeOld {
+			s.removeChat(ctx, p, &old)
+		}
+		p.Set(ctx, s.k.chat(to), data, 0)
+		p.SAdd(ctx, s.k.chats(chatShard(to)), to)
+		s.moveIndexes(ctx, p, to, toBefore, s.memberships(&c))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: unable to migrate chat %d to %d: %w", old.ID, to, err)
+	}
+	return nil
+}
+
+// removeChat queues the commands deleting chat c and its index entries.
+func (s *Store) removeChat(ctx context.Context, p redis.Pipeliner, c *news.Chat) {
+	p.Del(ctx, s.k.chat(c.ID))
+	p.SRem(ctx, s.k.chats(chatShard(c.ID)), c.ID)
+	s.moveIndexes(ctx, p, c.ID, s.memberships(c), nil)
+}
+
+// mergeMigrated is the chat to after the group old moved into it; prev is
+// what to held before, when toExists.
+func mergeMigrated(old, prev news.Chat, toExists bool, to int64) news.Chat {
+	c := old
+	c.ID = to
+	c.Inactive = false
+	c.Strikes = 0
+	c.Group = c.Group || news.IsGroupID(to)
+	if toExists {
+		c.Tags = append(slices.Clone(c.Tags), prev.Tags...)
+		c.Keywords = append(slices.Clone(c.Keywords), prev.Keywords...)
+		c.Breaking = c.Breaking || prev.Breaking
+		if !c.LangChosen && prev.LangChosen {
+			c.Lang, c.LangChosen = prev.Lang, true
+		}
+		if c.Created.IsZero() || (!prev.Created.IsZero() && prev.Created.Before(c.Created)) {
+			c.Created = prev.Created
+		}
+	}
+	return c
+}
+
+// migrateAcrossSlots is MigrateChat for two chats in different Cluster
+// slots: write the merged chat to (watching it), then remove from
+// (watching it), starting again when from changed in between.
+func (s *Store) migrateAcrossSlots(ctx context.Context, from, to int64) error {
+	what := fmt.Sprintf("migrate chat %d to %d", from, to)
+	for attempt := 1; ; attempt++ {
+		old, ok, err := s.loadChat(ctx, s.rdb, from)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("store: migrate chat %d: %w", from, news.ErrNotFound)
+		}
+		err = s.watch(ctx, what, func(tx *redis.Tx) error {
+			return s.writeMigrated(ctx, tx, old, to, false)
+		}, s.k.chat(to))
+		if err != nil {
+			return err
+		}
+		changed := false
+		err = s.watch(ctx, what, func(tx *redis.Tx) error {
+			cur, ok, err := s.loadChat(ctx, tx, from)
+			if err != nil || !ok {
+				return err
+			}
+			if changed = !reflect.DeepEqual(cur, old); changed {
+				return nil
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				s.removeChat(ctx, p, &cur)
+				return nil
+			})
+			return err
+		}, s.k.chat(from))
+		if err != nil {
+			return fmt.Errorf("store: unable to %s: %w", what, err)
+		}
+		if !changed {
+			return nil
+		}
+		if attempt >= maxTxAttempts {
+			return fmt.Errorf("store: unable to %s: chat %d keeps changing", what, from)
+		}
+	}
 }
 
 // ChatIDs returns every known chat, active or not, in ascending order.
 func (s *Store) ChatIDs(ctx context.Context) ([]int64, error) {
-	ids, err := s.setIDs(ctx, s.k.chats())
+	ids, err := s.unionIDs(ctx, shardKeys(s.k.chats))
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list chats: %w", err)
 	}
 	return ids, nil
 }
 
+// shardKeys lists key(n) for every chat shard n.
+func shardKeys(key func(n int) string) []string {
+	out := make([]string, chatShards)
+	for n := range out {
+		out[n] = key(n)
+	}
+	return out
+}
+
 // CountChats counts active and inactive chats, and active chats per
 // language (every language is present in the map, possibly with 0).
 func (s *Store) CountChats(ctx context.Context) (active, inactive int64, perLang map[news.Lang]int64, err error) {
-	var all, in *redis.IntCmd
-	langs := make(map[news.Lang]*redis.IntCmd, len(news.Langs))
+	var all, in [chatShards]*redis.IntCmd
+	langs := make(map[news.Lang]*[chatShards]*redis.IntCmd, len(news.Langs))
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		all = p.SCard(ctx, s.k.chats())
-		in = p.SCard(ctx, s.k.chatsInactive())
 		for _, l := range news.Langs {
-			langs[l] = p.SCard(ctx, s.k.chatsLang(l))
+			langs[l] = new([chatShards]*redis.IntCmd)
+		}
+		for n := range chatShards {
+			all[n] = p.SCard(ctx, s.k.chats(n))
+			in[n] = p.SCard(ctx, s.k.chatsInactive(n))
+			for _, l := range news.Langs {
+				langs[l][n] = p.SCard(ctx, s.k.chatsLang(n, l))
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("store: unable to count chats: %w", err)
 	}
-	perLang = make(map[news.Lang]int64, len(langs))
-	for l, c := range langs {
-		perLang[l] = c.Val()
+	sum := func(cmds []*redis.IntCmd) (total int64) {
+		for _, c := range cmds {
+			total += c.Val()
+		}
+		return total
 	}
-	return all.Val() - in.Val(), in.Val(), perLang, nil
+	perLang = make(map[news.Lang]int64, len(langs))
+	for l, cmds := range langs {
+		perLang[l] = sum(cmds[:])
+	}
+	return sum(all[:]) - sum(in[:]), sum(in[:]), perLang, nil
 }
 
 // Subscribers returns the active chats following slug in edition ed, in
-// ascending order. The set is read with SSCAN, so a large one does not block
-// Redis.
+// ascending order. The sets (one per chat shard) are read with SSCAN, so a
+// large one does not block Redis.
 func (s *Store) Subscribers(ctx context.Context, ed news.Lang, slug string) ([]int64, error) {
 	if err := checkEdition(ed); err != nil {
 		return nil, err
@@ -294,7 +390,7 @@ func (s *Store) Subscribers(ctx context.Context, ed news.Lang, slug string) ([]i
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.setIDs(ctx, s.k.tagSubs(ed, slug))
+	ids, err := s.unionIDs(ctx, shardKeys(func(n int) string { return s.k.tagSubs(n, ed, slug) }))
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to read subscribers of %s/%s: %w", ed, slug, err)
 	}
@@ -307,7 +403,7 @@ func (s *Store) BreakingSubscribers(ctx context.Context, ed news.Lang) ([]int64,
 	if err := checkEdition(ed); err != nil {
 		return nil, err
 	}
-	ids, err := s.setIDs(ctx, s.k.breakingSubs(ed))
+	ids, err := s.unionIDs(ctx, shardKeys(func(n int) string { return s.k.breakingSubs(n, ed) }))
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to read breaking subscribers of %s: %w", ed, err)
 	}
@@ -320,27 +416,29 @@ func (s *Store) KeywordSubscribers(ctx context.Context, ed news.Lang) (map[strin
 	if err := checkEdition(ed); err != nil {
 		return nil, err
 	}
-	kws, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
-		Key: s.k.keywords(ed), Start: "(0", Stop: "+inf", ByScore: true,
-	}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store: unable to list keywords of %s: %w", ed, err)
-	}
-	// One pipelined SSCAN per keyword; the rare large set is read on.
-	cmds := make([]*redis.ScanCmd, len(kws))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, kw := range kws {
-			cmds[i] = p.SScan(ctx, s.k.keywordSubs(ed, kw), 0, "", scanCount)
+	// Each shard counts its own followers per keyword: read the sets of
+	// the keywords a shard has followers of.
+	counts := make([]*redis.StringSliceCmd, chatShards)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n := range counts {
+			counts[n] = p.ZRangeArgs(ctx, redis.ZRangeArgs{
+				Key: s.k.keywords(n, ed), Start: "(0", Stop: "+inf", ByScore: true,
+			})
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: unable to read keyword subscribers of %s: %w", ed, err)
+		return nil, fmt.Errorf("store: unable to list keywords of %s: %w", ed, err)
 	}
-	out := make(map[string][]int64, len(kws))
-	for i, kw := range kws {
-		members, cursor := cmds[i].Val()
-		ids, err := s.scanIDs(ctx, s.k.keywordSubs(ed, kw), members, cursor)
+	perKeyword := map[string][]string{}
+	for n, c := range counts {
+		for _, kw := range c.Val() {
+			perKeyword[kw] = append(perKeyword[kw], s.k.keywordSubs(n, ed, kw))
+		}
+	}
+	out := make(map[string][]int64, len(perKeyword))
+	for kw, keys := range perKeyword {
+		ids, err := s.unionIDs(ctx, keys)
 		if err != nil {
 			return nil, fmt.Errorf("store: unable to read subscribers of keyword %q: %w", kw, err)
 		}
@@ -351,20 +449,40 @@ func (s *Store) KeywordSubscribers(ctx context.Context, ed news.Lang) (map[strin
 	return out, nil
 }
 
-// setIDs reads a set of chat IDs with SSCAN, de-duplicated and sorted.
-// Members that are not integers are skipped.
-func (s *Store) setIDs(ctx context.Context, key string) ([]int64, error) {
-	members, cursor, err := s.rdb.SScan(ctx, key, 0, "", scanCount).Result()
+// unionIDs reads sets of chat IDs with SSCAN (the first page of every set
+// in one pipeline, which a Cluster client splits by node), and returns
+// their union, de-duplicated and sorted, nil when empty. Members that are
+// not integers are skipped.
+func (s *Store) unionIDs(ctx context.Context, keys []string) ([]int64, error) {
+	cmds := make([]*redis.ScanCmd, len(keys))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.SScan(ctx, k, 0, "", scanCount)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return s.scanIDs(ctx, key, members, cursor)
+	var ids []int64
+	for i, c := range cmds {
+		members, cursor := c.Val()
+		if ids, err = s.scanIDs(ctx, ids, keys[i], members, cursor); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(ids)
+	// SSCAN may return an element more than once.
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return ids, nil
 }
 
-// scanIDs goes on with an SSCAN whose first reply was members and cursor.
-func (s *Store) scanIDs(ctx context.Context, key string, members []string, cursor uint64) ([]int64, error) {
-	ids := make([]int64, 0, len(members))
-	rounds := 1
+// scanIDs goes on with an SSCAN of key whose first reply was members and
+// cursor, appending the IDs to ids.
+func (s *Store) scanIDs(ctx context.Context, ids []int64, key string, members []string, cursor uint64) ([]int64, error) {
 	for {
 		for _, m := range members {
 			if id, ok := parseID(m); ok {
@@ -372,23 +490,13 @@ func (s *Store) scanIDs(ctx context.Context, key string, members []string, curso
 			}
 		}
 		if cursor == 0 {
-			break
+			return ids, nil
 		}
 		var err error
 		if members, cursor, err = s.rdb.SScan(ctx, key, cursor, "", scanCount).Result(); err != nil {
 			return nil, err
 		}
-		rounds++
 	}
-	slices.Sort(ids)
-	if rounds > 1 {
-		// SSCAN may return an element more than once.
-		ids = slices.Compact(ids)
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	return ids, nil
 }
 
 // membership is one set a chat belongs to; keyword sets also count their
@@ -400,31 +508,32 @@ type membership struct {
 
 // memberships lists the index sets chat c belongs to, by key.
 func (s *Store) memberships(c *news.Chat) map[string]membership {
+	n := chatShard(c.ID)
 	if c.Inactive {
-		return map[string]membership{s.k.chatsInactive(): {}}
+		return map[string]membership{s.k.chatsInactive(n): {}}
 	}
 	m := make(map[string]membership, 2+len(c.Tags)+len(c.Keywords))
 	ed := c.Lang
-	m[s.k.chatsLang(ed)] = membership{}
+	m[s.k.chatsLang(n, ed)] = membership{}
 	if c.Breaking {
-		m[s.k.breakingSubs(ed)] = membership{}
+		m[s.k.breakingSubs(n, ed)] = membership{}
 	}
 	for _, t := range c.Tags {
-		m[s.k.tagSubs(ed, t)] = membership{}
+		m[s.k.tagSubs(n, ed, t)] = membership{}
 	}
 	for _, kw := range c.Keywords {
-		m[s.k.keywordSubs(ed, kw)] = membership{counter: s.k.keywords(ed), member: kw}
+		m[s.k.keywordSubs(n, ed, kw)] = membership{counter: s.k.keywords(n, ed), member: kw}
 	}
 	return m
 }
 
-// everyFixedIndex lists the index sets whose names do not depend on a
-// chat's tags or keywords.
-func (s *Store) everyFixedIndex() map[string]membership {
-	m := map[string]membership{s.k.chatsInactive(): {}}
+// everyFixedIndex lists the index sets of shard n whose names do not
+// depend on a chat's tags or keywords.
+func (s *Store) everyFixedIndex(n int) map[string]membership {
+	m := map[string]membership{s.k.chatsInactive(n): {}}
 	for _, l := range news.Langs {
-		m[s.k.chatsLang(l)] = membership{}
-		m[s.k.breakingSubs(l)] = membership{}
+		m[s.k.chatsLang(n, l)] = membership{}
+		m[s.k.breakingSubs(n, l)] = membership{}
 	}
 	return m
 }

@@ -360,7 +360,7 @@ func TestCorruptChatRecord(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(rdb, store.Options{})
 		setChat(t, st, news.Chat{ID: 5, Lang: news.English, Breaking: true})
-		if err := rdb.Set(ctx, st.Prefix()+"chat:5", "{not json", 0).Err(); err != nil {
+		if err := rdb.Set(ctx, st.Prefix()+"chat:{c5}:5", "{not json", 0).Err(); err != nil {
 			t.Fatal(err)
 		}
 		_, err := st.Chat(ctx, 5)
@@ -382,14 +382,14 @@ func TestCorruptChatRecord(t *testing.T) {
 			t.Errorf("recovered chat = %+v", got)
 		}
 		checkIndexes(t, st, rdb)
-		if err := rdb.Set(ctx, st.Prefix()+"chat:5", "garbage", 0).Err(); err != nil {
+		if err := rdb.Set(ctx, st.Prefix()+"chat:{c5}:5", "garbage", 0).Err(); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.DeleteChat(ctx, 5); err != nil {
 			t.Fatal(err)
 		}
 		if n := keyCount(t, rdb); n != 0 {
-			keys := rdb.Keys(ctx, "*").Val()
+			keys := allKeys(t, rdb, "*")
 			t.Errorf("after deleting a corrupt chat, keys left: %v", keys)
 		}
 	})
@@ -461,7 +461,7 @@ func TestHostileChatInput(t *testing.T) {
 			}
 		}
 		if n := keyCount(t, rdb); n != 0 {
-			t.Errorf("rejected input left %d keys: %v", n, rdb.Keys(ctx, "*").Val())
+			t.Errorf("rejected input left %d keys: %v", n, allKeys(t, rdb, "*"))
 		}
 	})
 }

@@ -2,10 +2,13 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +22,8 @@ import (
 )
 
 // backend is a Redis server the store must work with: a real redis-server
-// (the production setup with REDIS_URL) and the embedded miniredis.
+// (the production setup with REDIS_URL), a real Redis Cluster and the
+// embedded miniredis.
 type backend struct {
 	name  string
 	start func(t testing.TB) redis.UniversalClient
@@ -28,6 +32,9 @@ type backend struct {
 var backends = []backend{
 	{"redis", func(t testing.TB) redis.UniversalClient {
 		return redistest.Start(t).Client()
+	}},
+	{"cluster", func(t testing.TB) redis.UniversalClient {
+		return sharedCluster(t)
 	}},
 	{"embedded", func(t testing.TB) redis.UniversalClient {
 		srv, err := embedded.Start(context.Background(), embedded.Options{DataDir: t.TempDir(), SaveEvery: time.Hour, Logger: quiet})
@@ -42,6 +49,102 @@ var backends = []backend{
 		t.Cleanup(func() { rdb.Close() })
 		return rdb
 	}},
+}
+
+// The test binary shares one Redis Cluster (started by TestMain when
+// redis-server can run one): a test takes it for itself, emptied.
+var (
+	cluster       *redistest.Cluster
+	clusterSkip   string
+	clusterMu     sync.Mutex
+	clusterClient redis.UniversalClient
+)
+
+func TestMain(m *testing.M) {
+	c, err := redistest.NewCluster()
+	switch {
+	case errors.Is(err, redistest.ErrUnsupported):
+		clusterSkip = err.Error()
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "store tests: unable to start a Redis Cluster:", err)
+		os.Exit(1)
+	default:
+		cluster, clusterClient = c, c.Client()
+	}
+	code := m.Run()
+	if cluster != nil {
+		cluster.Close()
+	}
+	os.Exit(code)
+}
+
+// sharedCluster hands the cluster, emptied, to one test at a time (until
+// the test ends), or skips the test when there is no cluster.
+func sharedCluster(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	if cluster == nil {
+		t.Skipf("Redis Cluster backend skipped: %s", clusterSkip)
+	}
+	clusterMu.Lock()
+	t.Cleanup(clusterMu.Unlock)
+	if err := cluster.Flush(context.Background()); err != nil {
+		t.Fatalf("flush the cluster: %v", err)
+	}
+	return clusterClient
+}
+
+// eachMaster runs fn on every master of a cluster client, or on rdb.
+func eachMaster(t testing.TB, rdb redis.UniversalClient, fn func(c redis.Cmdable)) {
+	t.Helper()
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		fn(rdb)
+		return
+	}
+	var mu sync.Mutex
+	err := cc.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		fn(m)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ForEachMaster: %v", err)
+	}
+}
+
+// allKeys is KEYS pattern on every master.
+func allKeys(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	var out []string
+	eachMaster(t, rdb, func(c redis.Cmdable) {
+		keys, err := c.Keys(context.Background(), pattern).Result()
+		if err != nil {
+			t.Errorf("KEYS %s: %v", pattern, err)
+		}
+		out = append(out, keys...)
+	})
+	slices.Sort(out)
+	return out
+}
+
+// flushAll empties every master.
+func flushAll(t testing.TB, rdb redis.UniversalClient) {
+	t.Helper()
+	eachMaster(t, rdb, func(c redis.Cmdable) {
+		if err := c.FlushDB(context.Background()).Err(); err != nil {
+			t.Fatalf("FLUSHDB: %v", err)
+		}
+	})
+}
+
+// shard is a chat's shard, computed here independently of the store: the
+// absolute value of its ID modulo 16.
+func shard(id int64) string {
+	if id < 0 {
+		id = -id
+	}
+	return fmt.Sprintf("{c%d}", id%16)
 }
 
 // eachBackend runs fn once per backend, each with a fresh empty server.
@@ -96,14 +199,14 @@ func wantIndexes(prefix string, chats []news.Chat) map[string][]string {
 	add := func(key, member string) { m[prefix+key] = append(m[prefix+key], member) }
 	kwCount := map[string]map[string]int{}
 	for _, c := range chats {
-		id := fmt.Sprint(c.ID)
-		add("chats", id)
+		id, sh := fmt.Sprint(c.ID), shard(c.ID)
+		add("chats:"+sh, id)
 		if c.Inactive {
-			add("chats:inactive", id)
+			add("chats:"+sh+":inactive", id)
 			continue
 		}
-		ed := string(c.Lang)
-		add("chats:lang:"+ed, id)
+		ed := sh + ":" + string(c.Lang)
+		add("chats:"+sh+":lang:"+string(c.Lang), id)
 		if c.Breaking {
 			add("sub:"+ed+":breaking", id)
 		}
@@ -135,11 +238,7 @@ func gotIndexes(t *testing.T, rdb redis.UniversalClient, prefix string) map[stri
 	ctx := context.Background()
 	m := map[string][]string{}
 	for _, pattern := range []string{prefix + "chats*", prefix + "sub:*"} {
-		keys, err := rdb.Keys(ctx, pattern).Result()
-		if err != nil {
-			t.Fatalf("KEYS %s: %v", pattern, err)
-		}
-		for _, k := range keys {
+		for _, k := range allKeys(t, rdb, pattern) {
 			switch typ := rdb.Type(ctx, k).Val(); typ {
 			case "set":
 				m[k] = rdb.SMembers(ctx, k).Val()

@@ -150,3 +150,60 @@ func TestCleanTagName(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMultiHostURLs(t *testing.T) {
+	c, err := parseClusterURL("redis://bot:p%40ss@10.0.0.1:7000, 10.0.0.2 ,[::1]:7002/?pool_size=7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"10.0.0.1:7000", "10.0.0.2:6379", "[::1]:7002"}, c.Addrs); diff != "" {
+		t.Errorf("cluster addrs (-want +got):\n%s", diff)
+	}
+	if c.Username != "bot" || c.Password != "p@ss" || c.PoolSize != 7 || c.DialTimeout != defaultDialTimeout {
+		t.Errorf("cluster options: user %q password %q pool %d dial %s", c.Username, c.Password, c.PoolSize, c.DialTimeout)
+	}
+	f, err := parseSentinelURL("rediss://:pw@mymaster@s1,s2:26380/3?sentinel_password=spw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"s1:26379", "s2:26380"}, f.SentinelAddrs); diff != "" {
+		t.Errorf("sentinel addrs (-want +got):\n%s", diff)
+	}
+	if f.MasterName != "mymaster" || f.Password != "pw" || f.SentinelPassword != "spw" || f.DB != 3 || f.TLSConfig == nil {
+		t.Errorf("sentinel options: master %q password %q sentinel password %q db %d tls %v", f.MasterName, f.Password, f.SentinelPassword, f.DB, f.TLSConfig != nil)
+	}
+	for _, raw := range []string{"redis+cluster://h1:1,h2:2", "REDIS+SENTINEL://m@h1", "rediss+cluster://h"} {
+		if kind, _ := splitTopology(raw); kind == topologySingle {
+			t.Errorf("splitTopology(%q) = single", raw)
+		}
+	}
+}
+
+func TestParseMultiHostURLErrors(t *testing.T) {
+	tests := []struct{ url, contains string }{
+		{"redis+cluster://user:hunter2@h1:7000,,h2:7001", "empty host"},
+		{"redis+cluster://user:hunter2@h1:70000", "bad port"},
+		{"redis+cluster://user:hunter2@h1:x", "bad port"},
+		{"redis+cluster://user:hunter2@h1:7000/2", "only database 0"},
+		{"redis+cluster://user:hunter2@h1:7000/?bogus=1", "REDIS_URL"},
+		{"redis+sentinel://user:hunter2@s1:26379/0", "master name"},
+		{"redis+sentinel://user:hunter2@@s1:26379/0", "master name"},
+		{"redis+sentinel://user:hunter2@m@s1:26379/abc", "database"},
+		{"redis+sentinel://user:hunter2@m@s1/0?bogus=hunter2", "REDIS_URL"},
+		{"redis+cluster://", "empty host"},
+	}
+	for _, tt := range tests {
+		_, err := NewClient(tt.url)
+		if err == nil {
+			t.Errorf("NewClient(%q) succeeded", tt.url)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "store: ") || !strings.Contains(msg, tt.contains) {
+			t.Errorf("NewClient(%q) = %q, want it to start with store: and mention %q", tt.url, msg, tt.contains)
+		}
+		if strings.Contains(msg, "hunter2") {
+			t.Errorf("NewClient(%q) leaks the password: %q", tt.url, msg)
+		}
+	}
+}

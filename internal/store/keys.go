@@ -8,43 +8,51 @@ import (
 
 // Every Redis key the store reads or writes is built here, and each one is
 // described in docs/redis-keys.md. Keys are relative to the prefix
-// (Options.Prefix, "newsbot:" by default); {ed} is an edition ("uk", "ru",
-// "en"), {id} a decimal integer, {slug} a validated tag slug and {keyword} a
+// (Options.Prefix, "newsbot:" by default); <ed> is an edition ("uk", "ru",
+// "en"), <id> a decimal integer, <slug> a validated tag slug and <keyword> a
 // validated keyword (neither ever holds ':', '*', braces or control
-// characters; a keyword may hold single spaces, a slug none).
+// characters; a keyword may hold single spaces, a slug none). Braces are
+// literal: the text between them is the key's Redis Cluster hash tag, and
+// keys with the same tag live in the same slot.
+//
+// Chats are spread over chatShards shards: a chat's record and its entries
+// in every index live under the hash tag {c<n>} of its shard n (|id| mod
+// 16), so the transaction that changes a chat touches one slot, and a
+// fan-out read takes the union of one set per shard. The per-edition
+// windows (seen, recent, tag counts) live under the tag {<ed>}, each changed
+// by one script. Articles and the single keys carry no tag and spread.
 //
 // Subscription indexes hold only active chats: an inactive chat keeps its
-// settings in chat:{id} and is listed in chats:inactive alone.
+// settings in its chat record and is listed in its shard's inactive set
+// alone.
 const (
-	// keyChat + "{id}": string, the chat's settings as news.Chat JSON.
+	// keyChat + "{c<n>}:<id>": string, the chat's settings as news.Chat JSON.
 	keyChat = "chat:"
-	// keyChats: set of every known chat ID, active or not.
-	keyChats = "chats"
-	// keyChatsInactive: set of the IDs of inactive chats.
-	keyChatsInactive = "chats:inactive"
-	// keyChatsLang + "{lang}": set of the active chats whose language is lang.
-	keyChatsLang = "chats:lang:"
-	// keySub + "{ed}:tag:{slug}", "{ed}:kw:{keyword}", "{ed}:breaking",
-	// "{ed}:keywords": the subscription indexes of one edition.
+	// keyChats + "{c<n>}": set of every known chat ID of shard n, active or
+	// not; + ":inactive": set of its inactive chats; + ":lang:<lang>": set
+	// of its active chats whose language is lang.
+	keyChats = "chats:"
+	// keySub + "{c<n>}:<ed>:tag:<slug>", "…:kw:<keyword>", "…:breaking",
+	// "…:keywords": the subscription indexes of one edition in shard n.
 	keySub = "sub:"
-	// keySeen + "{ed}": zset of the article IDs seen in the edition (score =
-	// member = ID); keySeen + "{ed}:floor": string, set once the zset has
-	// been trimmed: IDs lower than it count as seen.
+	// keySeen + "{<ed>}": zset of the article IDs seen in the edition (score
+	// = member = ID); + ":floor": string, set once the zset has been
+	// trimmed: IDs lower than it count as seen.
 	keySeen = "seen:"
-	// keyInitialized + "{ed}": string "1" once the edition's first poll is done.
+	// keyInitialized + "<ed>": string "1" once the edition's first poll is done.
 	keyInitialized = "initialized:"
-	// keyArticle + "{ed}:{id}": string, news.Article JSON, with a TTL.
+	// keyArticle + "<ed>:<id>": string, news.Article JSON, with a TTL.
 	keyArticle = "article:"
-	// keyRecent + "{ed}": zset of the edition's recent article IDs (score =
-	// ID); keyRecent + "{ed}:tags": hash ID → space-separated tag slugs of
-	// each recent article.
+	// keyRecent + "{<ed>}": zset of the edition's recent article IDs (score =
+	// ID); + ":tags": hash ID → space-separated tag slugs of each recent
+	// article.
 	keyRecent = "recent:"
-	// keyTags + "{ed}:count": zset slug → number of recent articles with the
-	// tag; keyTags + "{ed}:names": hash slug → display name in the edition.
+	// keyTags + "{<ed>}:count": zset slug → number of recent articles with
+	// the tag; + "{<ed>}:names": hash slug → display name in the edition.
 	keyTags = "tags:"
 	// keyUpdateOffset: string, the next getUpdates offset.
 	keyUpdateOffset = "tg:offset"
-	// keyUpdate + "{update_id}": string "1" with a TTL, webhook dedupe.
+	// keyUpdate + "<update_id>": string "1" with a TTL, webhook dedupe.
 	keyUpdate = "tg:update:"
 	// keyMeta: hash name → value (last poll time per edition and the like).
 	keyMeta = "meta"
@@ -52,8 +60,8 @@ const (
 	// its first start) and "counter" (bumped on every poll and
 	// announcement); see EnsureIdentity.
 	keyIdentity = "identity"
-	// keyLease + "{{role}}": string "holder token", the role's lease, with
-	// a TTL; keyLease + "{{role}}:fence": the role's fencing counter. The
+	// keyLease + "{<role>}": string "holder token", the role's lease, with
+	// a TTL; keyLease + "{<role>}:fence": the role's fencing counter. The
 	// role in braces is the keys' hash tag: both live in one Cluster slot.
 	keyLease = "lease:"
 	// keyDraft + "{id}": string "<user id>\n<text>", an admin's broadcast
@@ -61,32 +69,58 @@ const (
 	keyDraft = "draft:broadcast:"
 )
 
+// chatShards is the number of chat shards. Changing it moves every chat to
+// another key: it is part of the key layout.
+const chatShards = 16
+
+// chatShard is the shard of chat id: |id| mod chatShards.
+func chatShard(id int64) int {
+	u := uint64(id)
+	if id < 0 {
+		u = -u
+	}
+	return int(u % chatShards)
+}
+
 // keys builds full key names with the store's prefix.
 type keys struct{ prefix string }
 
-func (k keys) chat(id int64) string         { return k.prefix + keyChat + strconv.FormatInt(id, 10) }
-func (k keys) chats() string                { return k.prefix + keyChats }
-func (k keys) chatsInactive() string        { return k.prefix + keyChatsInactive }
-func (k keys) chatsLang(l news.Lang) string { return k.prefix + keyChatsLang + string(l) }
+// shardTag is the hash tag of chat shard n.
+func shardTag(n int) string { return "{c" + strconv.Itoa(n) + "}" }
 
-// tagSubs is the set of active chats following slug in ed.
-func (k keys) tagSubs(ed news.Lang, slug string) string {
-	return k.prefix + keySub + string(ed) + ":tag:" + slug
+// editionTag is the hash tag of edition ed's windows.
+func editionTag(ed news.Lang) string { return "{" + string(ed) + "}" }
+
+func (k keys) chat(id int64) string {
+	return k.prefix + keyChat + shardTag(chatShard(id)) + ":" + strconv.FormatInt(id, 10)
+}
+func (k keys) chats(n int) string         { return k.prefix + keyChats + shardTag(n) }
+func (k keys) chatsInactive(n int) string { return k.chats(n) + ":inactive" }
+func (k keys) chatsLang(n int, l news.Lang) string {
+	return k.chats(n) + ":lang:" + string(l)
 }
 
-// keywordSubs is the set of active chats following keyword in ed.
-func (k keys) keywordSubs(ed news.Lang, kw string) string {
-	return k.prefix + keySub + string(ed) + ":kw:" + kw
+// sub is the start of shard n's subscription indexes of edition ed.
+func (k keys) sub(n int, ed news.Lang) string {
+	return k.prefix + keySub + shardTag(n) + ":" + string(ed)
 }
 
-// keywords is the zset keyword → number of active chats following it in ed.
-func (k keys) keywords(ed news.Lang) string { return k.prefix + keySub + string(ed) + ":keywords" }
+// tagSubs is the set of shard n's active chats following slug in ed.
+func (k keys) tagSubs(n int, ed news.Lang, slug string) string { return k.sub(n, ed) + ":tag:" + slug }
 
-// breakingSubs is the set of active chats with breaking alerts on in ed.
-func (k keys) breakingSubs(ed news.Lang) string { return k.prefix + keySub + string(ed) + ":breaking" }
+// keywordSubs is the set of shard n's active chats following kw in ed.
+func (k keys) keywordSubs(n int, ed news.Lang, kw string) string { return k.sub(n, ed) + ":kw:" + kw }
 
-func (k keys) seen(ed news.Lang) string      { return k.prefix + keySeen + string(ed) }
-func (k keys) seenFloor(ed news.Lang) string { return k.prefix + keySeen + string(ed) + ":floor" }
+// keywords is the zset keyword → number of shard n's active chats
+// following it in ed.
+func (k keys) keywords(n int, ed news.Lang) string { return k.sub(n, ed) + ":keywords" }
+
+// breakingSubs is the set of shard n's active chats with breaking alerts
+// on in ed.
+func (k keys) breakingSubs(n int, ed news.Lang) string { return k.sub(n, ed) + ":breaking" }
+
+func (k keys) seen(ed news.Lang) string      { return k.prefix + keySeen + editionTag(ed) }
+func (k keys) seenFloor(ed news.Lang) string { return k.seen(ed) + ":floor" }
 func (k keys) initialized(ed news.Lang) string {
 	return k.prefix + keyInitialized + string(ed)
 }
@@ -94,10 +128,10 @@ func (k keys) initialized(ed news.Lang) string {
 func (k keys) article(ed news.Lang, id int64) string {
 	return k.prefix + keyArticle + string(ed) + ":" + strconv.FormatInt(id, 10)
 }
-func (k keys) recent(ed news.Lang) string     { return k.prefix + keyRecent + string(ed) }
-func (k keys) recentTags(ed news.Lang) string { return k.prefix + keyRecent + string(ed) + ":tags" }
-func (k keys) tagCounts(ed news.Lang) string  { return k.prefix + keyTags + string(ed) + ":count" }
-func (k keys) tagNames(ed news.Lang) string   { return k.prefix + keyTags + string(ed) + ":names" }
+func (k keys) recent(ed news.Lang) string     { return k.prefix + keyRecent + editionTag(ed) }
+func (k keys) recentTags(ed news.Lang) string { return k.recent(ed) + ":tags" }
+func (k keys) tagCounts(ed news.Lang) string  { return k.prefix + keyTags + editionTag(ed) + ":count" }
+func (k keys) tagNames(ed news.Lang) string   { return k.prefix + keyTags + editionTag(ed) + ":names" }
 
 func (k keys) updateOffset() string { return k.prefix + keyUpdateOffset }
 func (k keys) update(id int) string { return k.prefix + keyUpdate + strconv.Itoa(id) }

@@ -18,25 +18,34 @@ const (
 	defaultOpTimeout   = 5 * time.Second
 )
 
-// Open connects to the Redis server named by redisURL (the REDIS_URL
-// setting) and checks that it answers. Accepted forms:
+// Open connects to Redis as named by redisURL (the REDIS_URL setting) and
+// checks that it answers. Accepted forms:
 //
 //	redis://[user:password@]host[:port][/db]
 //	rediss://…   (TLS, server name checked against the host)
 //	unix:///absolute/path/to.sock[?db=N]
 //	unix://relative/path.sock[?db=N]
+//	redis+cluster://[user:password@]host1[:port],host2[:port],…[/][?options]
+//	redis+sentinel://[user:password@]master@host1[:port],host2[:port],…[/db][?options]
 //
-// plus go-redis's query options (dial_timeout, pool_size, …). Errors name
-// REDIS_URL and never contain the password.
+// plus go-redis's query options (dial_timeout, pool_size, …). A cluster URL
+// names one or more nodes (port 6379 by default; the others are found from
+// them) and gives a Cluster client; it has no database (a Cluster has only
+// db 0). A Sentinel URL names the monitored master and one or more
+// sentinels (port 26379 by default) and gives a client that follows the
+// master through failovers; user and password are those of the master and
+// its replicas, and sentinels with a password of their own take the query
+// options sentinel_username and sentinel_password. rediss+cluster:// and
+// rediss+sentinel:// use TLS. Errors name REDIS_URL and never contain the
+// password.
 func Open(ctx context.Context, redisURL string) (redis.UniversalClient, error) {
-	opts, err := parseURL(redisURL)
+	rdb, err := NewClient(redisURL)
 	if err != nil {
 		return nil, err
 	}
-	rdb := redis.NewClient(opts)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("store: unable to reach Redis at %s (REDIS_URL): %w", describeAddr(opts), err)
+		return nil, fmt.Errorf("store: unable to reach Redis at %s (REDIS_URL): %w", describeClient(redisURL), err)
 	}
 	return rdb, nil
 }
@@ -44,11 +53,41 @@ func Open(ctx context.Context, redisURL string) (redis.UniversalClient, error) {
 // NewClient is Open without the ping: it only parses REDIS_URL (same forms
 // and errors), so a caller can wait for a Redis that is not up yet.
 func NewClient(redisURL string) (redis.UniversalClient, error) {
+	kind, rest := splitTopology(redisURL)
+	switch kind {
+	case topologyCluster:
+		o, err := parseClusterURL(rest)
+		if err != nil {
+			return nil, err
+		}
+		return redis.NewClusterClient(o), nil
+	case topologySentinel:
+		o, err := parseSentinelURL(rest)
+		if err != nil {
+			return nil, err
+		}
+		return redis.NewFailoverClient(o), nil
+	}
 	opts, err := parseURL(redisURL)
 	if err != nil {
 		return nil, err
 	}
 	return redis.NewClient(opts), nil
+}
+
+// describeClient names the server(s) of REDIS_URL without credentials.
+func describeClient(redisURL string) string {
+	kind, rest := splitTopology(redisURL)
+	if kind != topologySingle {
+		if hosts, _, _, err := splitMultiHost(rest); err == nil {
+			return strings.Join(hosts, ",")
+		}
+		return "the " + string(kind)
+	}
+	if o, err := parseURL(redisURL); err == nil {
+		return describeAddr(o)
+	}
+	return "REDIS_URL"
 }
 
 // parseURL turns REDIS_URL into client options. It parses the URL itself
@@ -94,30 +133,34 @@ func parseURL(raw string) (*redis.Options, error) {
 		}
 		u = &url.URL{Scheme: "unix", User: u.User, Path: p, RawQuery: u.RawQuery}
 	case "":
-		return nil, errors.New("store: REDIS_URL has no scheme (want redis://, rediss:// or unix://)")
+		return nil, errors.New("store: REDIS_URL has no scheme (want redis://, rediss://, unix://, redis+cluster:// or redis+sentinel://)")
 	default:
-		return nil, fmt.Errorf("store: REDIS_URL scheme %q is not supported (want redis://, rediss:// or unix://)", u.Scheme)
+		return nil, fmt.Errorf("store: REDIS_URL scheme %q is not supported (want redis://, rediss://, unix://, redis+cluster:// or redis+sentinel://)", u.Scheme)
 	}
 	opts, err := redis.ParseURL(u.String())
 	if err != nil {
 		return nil, fmt.Errorf("store: REDIS_URL: %v", redactErr(err, raw))
 	}
-	q := u.Query()
+	applyDefaults(u.Query(), &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolSize)
+	return opts, nil
+}
+
+// applyDefaults sets the connection defaults that the query q does not
+// set. go-redis sizes the pool by CPUs (20 on 2 cores); the delivery engine
+// alone runs up to 64 senders in paid-broadcast mode.
+func applyDefaults(q url.Values, dial, read, write *time.Duration, pool *int) {
 	if !q.Has("dial_timeout") {
-		opts.DialTimeout = defaultDialTimeout
+		*dial = defaultDialTimeout
 	}
 	if !q.Has("read_timeout") {
-		opts.ReadTimeout = defaultOpTimeout
+		*read = defaultOpTimeout
 	}
 	if !q.Has("write_timeout") {
-		opts.WriteTimeout = defaultOpTimeout
+		*write = defaultOpTimeout
 	}
 	if !q.Has("pool_size") {
-		// go-redis sizes the pool by CPUs (20 on 2 cores); the delivery
-		// engine alone runs up to 64 senders in paid-broadcast mode.
-		opts.PoolSize = defaultPoolSize
+		*pool = defaultPoolSize
 	}
-	return opts, nil
 }
 
 // redactErr replaces any password from raw that appears in err's text.

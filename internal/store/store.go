@@ -8,9 +8,15 @@
 // Every key is built in keys.go and documented in docs/redis-keys.md.
 // Writes that touch more than one key are atomic (WATCH/MULTI or a Lua
 // script), so an index never disagrees with the chat it comes from. The store
-// works against a real Redis (6.2 or later) and against the embedded
-// miniredis server of package embedded. Multi-key operations need every key
-// on one node: Redis Cluster is not supported.
+// works against a real Redis (6.2 or later), a Redis Cluster, a Redis behind
+// Sentinel (see Open) and the embedded miniredis server of package embedded.
+// Every key that a transaction or a script touches together carries the same
+// hash tag, so it lives in one Cluster slot: one chat shard's record and
+// indexes, or one edition's windows. Reads across shards (the subscribers of
+// a tag, the list of chats) take the union of one set per shard; nothing
+// sends a multi-key command across slots, and per-node commands (SCAN) run
+// on every master. UpgradeLayout moves the data of the layout before hash
+// tags.
 package store
 
 import (
@@ -18,6 +24,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -58,6 +66,9 @@ type Store struct {
 	opts Options
 	k    keys
 	log  *slog.Logger
+
+	upgradeMu sync.Mutex
+	upgraded  atomic.Bool // UpgradeLayout has run
 }
 
 // New returns a Store using rdb. It does not talk to Redis; call Ping to
@@ -98,11 +109,24 @@ func (s *Store) Client() redis.UniversalClient { return s.rdb }
 // Prefix returns the key prefix in use (always ending with ':').
 func (s *Store) Prefix() string { return s.opts.Prefix }
 
-// Ping checks that Redis answers.
+// Ping checks that Redis answers. The first successful Ping also runs
+// UpgradeLayout, and returns its error (Ping runs it again next time).
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("store: unable to reach Redis: %w", err)
 	}
+	if s.upgraded.Load() {
+		return nil
+	}
+	s.upgradeMu.Lock()
+	defer s.upgradeMu.Unlock()
+	if s.upgraded.Load() {
+		return nil
+	}
+	if _, err := s.UpgradeLayout(ctx); err != nil {
+		return err
+	}
+	s.upgraded.Store(true)
 	return nil
 }
 
