@@ -58,10 +58,16 @@ func TestDiscoverFeedsChangeBetweenRequests(t *testing.T) {
 // others, and every body stays bounded.
 func TestDiscoverBrokenFeedDoesNotStopOthers(t *testing.T) {
 	breaks := map[string]func(s *upravdatest.Site, path string){
-		"500":      func(s *upravdatest.Site, p string) { s.Fail(p, http.StatusInternalServerError, -1) },
-		"too big":  func(s *upravdatest.Site, p string) { s.Handle(p, upravdatest.Raw{ContentType: "application/rss+xml", Body: make([]byte, 2<<10)}) },
-		"garbage":  func(s *upravdatest.Site, p string) { s.Handle(p, upravdatest.Raw{ContentType: "application/rss+xml", Body: []byte("<rss><channel><item>")}) },
-		"html 200": func(s *upravdatest.Site, p string) { s.Handle(p, upravdatest.Raw{ContentType: "text/html", Body: []byte("<html></html>")}) },
+		"500": func(s *upravdatest.Site, p string) { s.Fail(p, http.StatusInternalServerError, -1) },
+		"too big": func(s *upravdatest.Site, p string) {
+			s.Handle(p, upravdatest.Raw{ContentType: "application/rss+xml", Body: make([]byte, 2<<10)})
+		},
+		"garbage": func(s *upravdatest.Site, p string) {
+			s.Handle(p, upravdatest.Raw{ContentType: "application/rss+xml", Body: []byte("<rss><channel><item>")})
+		},
+		"html 200": func(s *upravdatest.Site, p string) {
+			s.Handle(p, upravdatest.Raw{ContentType: "text/html", Body: []byte("<html></html>")})
+		},
 	}
 	for name, breakIt := range breaks {
 		t.Run(name, func(t *testing.T) {
