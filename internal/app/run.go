@@ -74,7 +74,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, shared 
 		closeEmb()
 		return nil, nil, fmt.Errorf("app: REDIS_URL: %w", err)
 	}
-	st = store.New(rdb, store.Options{Prefix: cfg.RedisPrefix, Logger: log})
+	st = store.New(rdb, store.Options{Prefix: cfg.RedisPrefix, Logger: log, WatchWindow: cfg.WatchWindow})
 	closeFn = func() {
 		rdb.Close()
 		closeEmb()
@@ -211,7 +211,12 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		StrikeLimit:   cfg.StrikeLimit,
 		Logger:        log,
 		Hooks: delivery.Hooks{
-			OnDelivered:  func(d time.Duration) { m.DeliveryLatency.Observe(d.Seconds()) },
+			OnLatency: func(discovered, published time.Duration) {
+				m.DeliveryLatency.Observe(discovered.Seconds())
+				if published >= 0 {
+					m.PublishLatency.Observe(published.Seconds())
+				}
+			},
 			OnDeadLetter: func() { m.DeadLetters.Inc() },
 		},
 	}, st, queue.New(st.Client(), st.Key("delivery")), tg, bot.NewRenderer(cat))
@@ -246,6 +251,7 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	})
 	pl := poller.New(src, st, engine, poller.Config{
 		Editions: cfg.Editions, Interval: cfg.PollInterval, Logger: log, Guard: guard,
+		Watcher: st, Follower: engine,
 		OnPoll: func(ed news.Lang, announced int, err error) {
 			if err != nil {
 				m.PollErrors.WithLabelValues(string(ed)).Inc()

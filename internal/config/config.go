@@ -31,6 +31,8 @@ const (
 	DefaultShutdownTimeout = 20 * time.Second
 	DefaultSaveInterval    = 30 * time.Second
 	DefaultSummaryBudget   = 600
+	DefaultWatchWindow     = 24 * time.Hour
+	maxWatchWindow         = 48 * time.Hour // Telegram's edit window
 	minPollInterval        = time.Second
 	maxSendRate            = 30.0 // Telegram's free limit per token
 	maxPaidRate            = 1000.0
@@ -50,6 +52,7 @@ type Config struct {
 	Editions        []news.Lang
 	Feeds           []string
 	PollInterval    time.Duration
+	WatchWindow     time.Duration
 	SummaryBudget   int
 	SendRate        float64
 	PaidBroadcast   bool
@@ -83,6 +86,7 @@ var Vars = []Var{
 	{"EDITIONS", "uk,ru,en", "Editions to follow: uk, ru, en."},
 	{"FEEDS", "news,mainnews", "Feeds to read: news, mainnews, pubs."},
 	{"POLL_INTERVAL", DefaultPollInterval.String(), "How often each edition is polled (minimum 1s; be polite: 60s suits the site)."},
+	{"WATCH_WINDOW", DefaultWatchWindow.String(), "How long an announced story is watched for promotion to breaking news and for corrections (1m to 48h)."},
 	{"SUMMARY_BUDGET", strconv.Itoa(DefaultSummaryBudget), "Maximum characters of an article summary."},
 	{"SEND_RATE", "25", "Messages per second for the whole bot token, shared by every process (at most 30)."},
 	{"PAID_BROADCAST", "false", "Use allow_paid_broadcast (costs Telegram Stars) to send faster than 30/s."},
@@ -113,6 +117,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Editions:        l.editions("EDITIONS"),
 		Feeds:           l.feeds("FEEDS"),
 		PollInterval:    l.duration("POLL_INTERVAL", DefaultPollInterval, minPollInterval),
+		WatchWindow:     l.duration("WATCH_WINDOW", DefaultWatchWindow, time.Minute),
 		SummaryBudget:   l.integer("SUMMARY_BUDGET", DefaultSummaryBudget, 100, 3000),
 		SendRate:        l.rate("SEND_RATE", DefaultSendRate, maxSendRate),
 		PaidBroadcast:   l.boolean("PAID_BROADCAST", false),
@@ -127,6 +132,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.TelegramToken = l.token()
 	if c.WebhookSecret != "" && !regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`).MatchString(c.WebhookSecret) {
 		l.fail("TELEGRAM_WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	if c.WatchWindow > maxWatchWindow {
+		l.fail("WATCH_WINDOW", "must be at most %s (Telegram's edit window), got %s", maxWatchWindow, c.WatchWindow)
 	}
 	if c.RedisPrefix != "" && strings.ContainsAny(c.RedisPrefix, " \t\r\n{}") {
 		l.fail("REDIS_PREFIX", "must not contain spaces or braces")

@@ -132,6 +132,11 @@ type Hooks struct {
 	// the time from its publication (or from its queueing when the
 	// publication time is unknown) to the delivery.
 	OnDelivered func(pubToDelivery time.Duration)
+	// OnLatency is called for every article delivered to a chat with the
+	// time since it was queued (its discovery, or its promotion) and the
+	// time since its publication (negative when the site gave none, or a
+	// time in the future).
+	OnLatency func(sinceDiscovery, sincePublication time.Duration)
 	// OnDeadLetter is called when a message goes to the dead-letter list.
 	OnDeadLetter func()
 	// OnRetry is called when a message is scheduled for another attempt,

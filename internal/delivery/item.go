@@ -17,8 +17,6 @@ const (
 	prioNormal   = queue.PrioNormal
 )
 
-const ()
-
 // item is a reference to what a chat is owed: an article of an edition or
 // a broadcast. Its string form ("uk:123", "bc:7") is the reference the
 // queue keeps (opaque to it).
@@ -26,6 +24,7 @@ type item struct {
 	edition   news.Lang
 	articleID int64
 	broadcast int64
+	edit      bool // a correction of the article (the reference names its version)
 }
 
 func (it item) String() string {
@@ -68,6 +67,9 @@ type pending struct {
 // newPending reads the reference of a claimed item.
 func newPending(p queue.Pending) pending {
 	it, ok := parseItem(p.Ref)
+	if !ok {
+		it, ok = parseEdit(p.Ref)
+	}
 	return pending{ref: p.Ref, item: it, valid: ok, prio: p.Prio, enqueued: p.Enqueued, attempts: p.Attempts}
 }
 

@@ -230,6 +230,10 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 		return
 	}
 	j.chat = chat
+	if first := valid[0]; first.item.edit {
+		e.edit(ctx, j, first)
+		return
+	}
 	m, ok := e.compose(ctx, j, valid)
 	if !ok {
 		return
@@ -265,7 +269,7 @@ func (e *Engine) compose(ctx context.Context, j *job, valid []pending) (telegram
 	var batch []pending
 	var arts []*news.Article
 	for _, p := range valid {
-		if p.item.broadcast != 0 || p.item.edition != ed {
+		if p.item.broadcast != 0 || p.item.edit || p.item.edition != ed {
 			continue
 		}
 		if len(batch) == maxDigest {
@@ -353,7 +357,7 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 	}
 	m.PaidBroadcast = s.Paid
 	start := e.now()
-	_, err = e.send.Send(ctx, m)
+	msgID, err := e.send.Send(ctx, m)
 	d := e.now().Sub(start)
 	// The chat's next message waits for the per-chat interval from this
 	// request, whatever its outcome.
@@ -366,6 +370,7 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 		e.cfg.Hooks.OnSend(kind, d)
 	}
 	if err == nil {
+		e.recordMessage(ctx, j, msgID, m)
 		e.delivered(ctx, j)
 		return
 	}
@@ -386,6 +391,18 @@ func (e *Engine) delivered(ctx context.Context, j *job) {
 	j.o.sent = append(j.o.sent, refs(j.batch)...)
 	j.o.messages++
 	now := e.now()
+	if e.cfg.Hooks.OnLatency != nil {
+		for _, p := range j.batch {
+			if p.item.broadcast != 0 {
+				continue
+			}
+			pub := time.Duration(-1)
+			if a, ok := e.cache.get(p.item, now); ok && !a.Published.IsZero() && !a.Published.After(now) {
+				pub = now.Sub(a.Published)
+			}
+			e.cfg.Hooks.OnLatency(now.Sub(p.enqueued), pub)
+		}
+	}
 	if e.cfg.Hooks.OnDelivered != nil {
 		for _, p := range j.batch {
 			if p.item.broadcast != 0 {

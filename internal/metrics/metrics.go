@@ -24,7 +24,8 @@ type Metrics struct {
 	LastPoll           *prometheus.GaugeVec     // edition: unix time of the last successful poll
 	Sends              *prometheus.CounterVec   // result: ok, flood, blocked, …
 	SendLatency        prometheus.Histogram
-	DeliveryLatency    prometheus.Histogram // publication to delivery
+	DeliveryLatency    prometheus.Histogram // discovery (queueing) to delivery
+	PublishLatency     prometheus.Histogram // the site's publication time to delivery
 	DeadLetters        prometheus.Counter
 	QueueDepth         *prometheus.GaugeVec // priority
 	Subscribers        *prometheus.GaugeVec // state: active, inactive
@@ -62,7 +63,11 @@ func New() *Metrics {
 		Help: "Times the store was found emptied, replaced or restored from an older copy."})
 	f(m.StoreDataLoss)
 	m.DeliveryLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "newsbot", Name: "delivery_latency_seconds",
-		Help: "Time from an article's publication to its delivery to a reader.", Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600}})
+		Help:    "Time from the moment the bot discovered an article (or its promotion) to its delivery to a reader.",
+		Buckets: []float64{0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600}})
+	m.PublishLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "newsbot", Name: "delivery_publication_latency_seconds",
+		Help:    "Time from an article's publication time (as the site gives it) to its delivery to a reader.",
+		Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600}})
 	m.DeadLetters = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "newsbot", Name: "dead_letters_total",
 		Help: "Messages given up after repeated failures."})
 	m.QueueDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "newsbot", Name: "queue_depth",
@@ -74,7 +79,7 @@ func New() *Metrics {
 	m.Updates = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "newsbot", Name: "updates_total",
 		Help: "Telegram updates handled, by kind."}, []string{"kind"})
 	for _, c := range []prometheus.Collector{m.ArticlesDiscovered, m.ArticlesAnnounced, m.ExtractFailures, m.SourceDrift,
-		m.PollDuration, m.PollErrors, m.LastPoll, m.Sends, m.SendLatency, m.DeliveryLatency, m.DeadLetters,
+		m.PollDuration, m.PollErrors, m.LastPoll, m.Sends, m.SendLatency, m.DeliveryLatency, m.PublishLatency, m.DeadLetters,
 		m.QueueDepth, m.Subscribers, m.RedisErrors, m.Updates} {
 		f(c)
 	}

@@ -7,8 +7,10 @@ package poller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -67,6 +69,18 @@ type Config struct {
 	// Guard, when set, is checked before each round and before each
 	// announcement.
 	Guard Guard
+	// Watcher and Follower, when both set, watch the stories announced
+	// within the store's window: one that later enters the mainnews feed
+	// (or is marked important on the list page) is promoted to the
+	// breaking subscribers, one whose headline or lead changes is read
+	// again and its messages corrected.
+	Watcher  Watcher
+	Follower Follower
+	// Jitter spreads the editions over the start of each round so that
+	// they do not hit the site in the same millisecond: edition i of n
+	// starts at a random moment of the i-th n-th of Jitter. Default
+	// min(Interval/4, 1s); negative: none.
+	Jitter time.Duration
 }
 
 // Poller runs the polling loop.
@@ -97,6 +111,9 @@ func New(src Source, st Store, ann Announcer, cfg Config) *Poller {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Jitter == 0 {
+		cfg.Jitter = min(cfg.Interval/4, time.Second)
 	}
 	return &Poller{src: src, store: st, ann: ann, cfg: cfg, log: cfg.Logger, attempts: map[string]int{}}
 }
@@ -133,10 +150,13 @@ func (p *Poller) PollAll(ctx context.Context) {
 		}
 	}
 	var wg sync.WaitGroup
-	for _, ed := range p.cfg.Editions {
+	for i, ed := range p.cfg.Editions {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if !p.stagger(ctx, i) {
+				return
+			}
 			n, err := p.Poll(ctx, ed)
 			if err != nil && ctx.Err() == nil {
 				p.log.Error("Unable to poll an edition; retrying at the next poll.", "edition", ed, "err", err)
@@ -147,6 +167,25 @@ func (p *Poller) PollAll(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// stagger waits for edition i's moment in the round; it reports false
+// when ctx ended first.
+func (p *Poller) stagger(ctx context.Context, i int) bool {
+	n := len(p.cfg.Editions)
+	if p.cfg.Jitter <= 0 || n < 2 {
+		return true
+	}
+	slot := p.cfg.Jitter / time.Duration(n)
+	d := time.Duration(i)*slot + rand.N(slot+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // Poll polls one edition: new articles are read, stored, announced (unless
@@ -187,6 +226,13 @@ func (p *Poller) Poll(ctx context.Context, ed news.Lang) (int, error) {
 		if !ok {
 			continue // page not read yet: tried again next poll
 		}
+		if a == nil { // not an article of this site (a redirect elsewhere)
+			if _, err := p.store.MarkSeen(ctx, ed, []int64{id}); err != nil {
+				return announced, fmt.Errorf("poller: %w", err)
+			}
+			done = append(done, id)
+			continue
+		}
 		if err := p.store.SaveArticle(ctx, a); err != nil {
 			return announced, fmt.Errorf("poller: %w", err)
 		}
@@ -197,12 +243,18 @@ func (p *Poller) Poll(ctx context.Context, ed news.Lang) (int, error) {
 			}
 			if ok {
 				announced++
+				p.watch(ctx, byID[id], a)
 			}
 		}
 		if _, err := p.store.MarkSeen(ctx, ed, []int64{id}); err != nil {
 			return announced, fmt.Errorf("poller: %w", err)
 		}
 		done = append(done, id)
+	}
+	if initialized {
+		if _, err := p.follow(ctx, ed, byID, fresh); err != nil {
+			return announced, err
+		}
 	}
 	if !initialized && len(done) == len(fresh) {
 		if err := p.store.SetInitialized(ctx, ed); err != nil {
@@ -237,6 +289,8 @@ func (p *Poller) announce(ctx context.Context, a *news.Article) (bool, error) {
 }
 
 // fetchAll reads the pages of the fresh articles with bounded concurrency.
+// An item the source refuses as not its own (news.ErrInvalid: a redirect
+// to a sister site) maps to nil: it is marked seen and never announced.
 // A page that keeps failing is replaced, after FetchAttempts polls, by its
 // feed entry with TagsMissing set: it still reaches breaking readers and
 // /latest, and nothing about it is made up.
@@ -253,6 +307,13 @@ func (p *Poller) fetchAll(ctx context.Context, ed news.Lang, ids []int64, items 
 			item := items[id]
 			a, err := p.src.Fetch(ctx, item)
 			key := fmt.Sprintf("%s:%d", ed, id)
+			if errors.Is(err, news.ErrInvalid) {
+				p.log.Info("A listed item is not an article of this site; skipping it for good.", "edition", ed, "article_id", id, "err", err)
+				mu.Lock()
+				out[id] = nil
+				mu.Unlock()
+				return
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return

@@ -12,6 +12,7 @@ import "strconv"
 //	P:sent       ZSET   "chat|ref" → when it was sent (the sent-ledger), trimmed after LedgerTTL
 //	P:notbefore  ZSET   chat → not-before (Unix ms): per-chat rate limit and retry back-off
 //	P:ann:<ref>  STRING recipients of a finished fan-out
+//	P:msg:<ref>  HASH   chat → "message_id|digest|sent_unix|breaking" of a story's messages, expires EditWindow after the last
 //	P:bc:<n>     STRING text of broadcast n;  P:bcseq  STRING last broadcast number
 //	P:dead       LIST   dead letters (JSON), newest first
 //	P:stats      HASH   counters
@@ -26,17 +27,18 @@ type keys struct{ prefix string }
 
 func (k keys) name(s string) string { return k.prefix + ":" + s }
 
-func (k keys) ready() string            { return k.name("ready") }
-func (k keys) inflight() string         { return k.name("inflight") }
-func (k keys) lease() string            { return k.name("lease") }
-func (k keys) owed() string             { return k.name("owed") }
-func (k keys) sent() string             { return k.name("sent") }
-func (k keys) notBefore() string        { return k.name("notbefore") }
-func (k keys) fanOut(ref string) string { return k.name("ann:" + ref) }
-func (k keys) broadcast(n int64) string { return k.name("bc:" + strconv.FormatInt(n, 10)) }
-func (k keys) broadcastSeq() string     { return k.name("bcseq") }
-func (k keys) dead() string             { return k.name("dead") }
-func (k keys) stats() string            { return k.name("stats") }
-func (k keys) rate() string             { return k.name("rate") }
-func (k keys) ratePaid() string         { return k.name("rate:paid") }
-func (k keys) pause() string            { return k.name("pause") }
+func (k keys) ready() string              { return k.name("ready") }
+func (k keys) inflight() string           { return k.name("inflight") }
+func (k keys) lease() string              { return k.name("lease") }
+func (k keys) owed() string               { return k.name("owed") }
+func (k keys) sent() string               { return k.name("sent") }
+func (k keys) notBefore() string          { return k.name("notbefore") }
+func (k keys) fanOut(ref string) string   { return k.name("ann:" + ref) }
+func (k keys) messages(ref string) string { return k.name("msg:" + ref) }
+func (k keys) broadcast(n int64) string   { return k.name("bc:" + strconv.FormatInt(n, 10)) }
+func (k keys) broadcastSeq() string       { return k.name("bcseq") }
+func (k keys) dead() string               { return k.name("dead") }
+func (k keys) stats() string              { return k.name("stats") }
+func (k keys) rate() string               { return k.name("rate") }
+func (k keys) ratePaid() string           { return k.name("rate:paid") }
+func (k keys) pause() string              { return k.name("pause") }

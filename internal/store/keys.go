@@ -54,6 +54,11 @@ const (
 	keyUpdateOffset = "tg:offset"
 	// keyUpdate + "<update_id>": string "1" with a TTL, webhook dedupe.
 	keyUpdate = "tg:update:"
+	// keyWatch + "{ed}": hash ID → the poller's state of a story announced
+	// within Options.WatchWindow (importance and a digest of its wording);
+	// keyWatch + "{ed}:at": zset ID → first announcement (Unix s), to trim
+	// the hash. See watch.go.
+	keyWatch = "watch:"
 	// keyMeta: hash name → value (last poll time per edition and the like).
 	keyMeta = "meta"
 	// keyIdentity: hash with "id" (a random identity given to the store at
@@ -132,6 +137,9 @@ func (k keys) recent(ed news.Lang) string     { return k.prefix + keyRecent + ed
 func (k keys) recentTags(ed news.Lang) string { return k.recent(ed) + ":tags" }
 func (k keys) tagCounts(ed news.Lang) string  { return k.prefix + keyTags + editionTag(ed) + ":count" }
 func (k keys) tagNames(ed news.Lang) string   { return k.prefix + keyTags + editionTag(ed) + ":names" }
+
+func (k keys) watch(ed news.Lang) string   { return k.prefix + keyWatch + editionTag(ed) }
+func (k keys) watchAt(ed news.Lang) string { return k.watch(ed) + ":at" }
 
 func (k keys) updateOffset() string { return k.prefix + keyUpdateOffset }
 func (k keys) update(id int) string { return k.prefix + keyUpdate + strconv.Itoa(id) }

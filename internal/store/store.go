@@ -53,6 +53,9 @@ type Options struct {
 	SeenPerEdition int
 	// ArticleTTL is how long an article's JSON is kept, 14 days by default.
 	ArticleTTL time.Duration
+	// WatchWindow is how long an announced story is watched for promotion
+	// and corrections (Watch), DefaultWatchWindow (24h) by default.
+	WatchWindow time.Duration
 	// Now is the clock, time.Now by default.
 	Now func() time.Time
 	// Logger receives the rare warnings of the store (corrupt records);
@@ -83,6 +86,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.ArticleTTL <= 0 {
 		opts.ArticleTTL = DefaultArticleTTL
+	}
+	if opts.WatchWindow <= 0 {
+		opts.WatchWindow = DefaultWatchWindow
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -1,6 +1,6 @@
 // Package fetch makes the HTTP requests of the sources, politely and
 // bounded: browser-like headers, a timeout at every stage, at most so many
-// requests at once, a capped body, the status and content type checked
+// requests at once and one at a time per host, a capped body, the status and content type checked
 // before anything is parsed, pages decoded to UTF-8 from their declared
 // charset, conditional GETs (ETag, Last-Modified) with a Cache of what the
 // caller made of the last answer, and a growing, jittered backoff after
@@ -20,6 +20,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
 
@@ -58,6 +60,7 @@ func (e *StatusError) Is(target error) bool {
 const (
 	DefaultMaxBodyBytes  = 5 << 20
 	DefaultMaxConcurrent = 4
+	DefaultMaxPerHost    = 1
 	// DefaultBackoffBase is the first delay after a 403, 429 or 5xx.
 	DefaultBackoffBase = 30 * time.Second
 	// DefaultUserAgent is what the sites' CDNs expect from a reader.
@@ -76,6 +79,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxConcurrent bounds the requests in flight; default 4.
 	MaxConcurrent int
+	// MaxPerHost bounds the requests in flight to one host; default 1
+	// (one request at a time per host, as a polite reader does).
+	MaxPerHost int
 	// BackoffBase is the first delay after a 403, 429 or 5xx answer; it
 	// doubles with each failure in a row, up to 30 minutes. Default 30s.
 	BackoffBase time.Duration
@@ -128,6 +134,9 @@ type Response struct {
 	// Validators are the answer's ETag and Last-Modified, for the next
 	// conditional request.
 	Validators Validators
+	// FinalURL is the URL that answered, after redirects (the request's
+	// URL when there was none).
+	FinalURL string
 }
 
 // Client fetches politely. It is safe for concurrent use.
@@ -135,6 +144,7 @@ type Client struct {
 	client  *http.Client
 	maxBody int64
 	sem     chan struct{}
+	hosts   *hostSlots
 	ua      string
 	log     *slog.Logger
 	now     func() time.Time
@@ -161,6 +171,11 @@ func New(cfg Config) *Client {
 		n = DefaultMaxConcurrent
 	}
 	c.sem = make(chan struct{}, n)
+	perHost := cfg.MaxPerHost
+	if perHost <= 0 {
+		perHost = DefaultMaxPerHost
+	}
+	c.hosts = newHostSlots(perHost)
 	if c.ua == "" {
 		c.ua = DefaultUserAgent
 	}
@@ -220,6 +235,7 @@ func defaultClient() *http.Client {
 // Get fetches a URL politely: browser-like headers, a conditional GET when
 // the request has validators, at most MaxConcurrent requests at once, a
 // capped body, the status and content type checked, HTML decoded to UTF-8.
+// Requests to one host wait for each other (Config.MaxPerHost).
 // After 403, 429 or 5xx the URL (for 429 and 502-504 the whole host) is
 // left alone for a jittered, growing delay; calls in that window fail with
 // ErrBackoff without a request.
@@ -243,6 +259,10 @@ func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
 		return nil, fmt.Errorf("fetch: unable to fetch %s: %w", r.URL, ctx.Err())
 	}
 	defer func() { <-c.sem }()
+	if err := c.hosts.acquire(ctx, u.Host); err != nil {
+		return nil, fmt.Errorf("fetch: unable to fetch %s: %w", r.URL, err)
+	}
+	defer c.hosts.release(u.Host)
 
 	resp, err := c.do(ctx, r)
 	if err != nil {
@@ -339,18 +359,30 @@ func (c *Client) read(resp *http.Response, r Request) (*Response, error) {
 			return nil, fmt.Errorf("fetch: unable to decode %s: %w", r.URL, err)
 		}
 	}
+	final := r.URL
+	if resp.Request != nil && resp.Request.URL != nil {
+		final = resp.Request.URL.String()
+	}
 	return &Response{
 		Body:        body,
 		ContentType: ct,
 		Validators:  Validators{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")},
+		FinalURL:    final,
 	}, nil
 }
 
 // DecodeHTML converts a page to UTF-8 from the charset named by the
-// Content-Type, a BOM or a meta tag.
+// Content-Type, a BOM or a meta tag. When none of them names a charset it
+// can read (no declaration, "text/html; utf-8" without "charset=", an
+// unknown label) and the bytes are valid UTF-8, the page is read as UTF-8:
+// the HTML standard's windows-1252 default would garble every Cyrillic
+// letter. A page that declares windows-1251 is decoded from it.
 func DecodeHTML(body []byte, contentType string) ([]byte, error) {
-	enc, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], contentType)
+	enc, name, certain := charset.DetermineEncoding(body[:min(len(body), 1024)], contentType)
 	if name == "utf-8" {
+		return body, nil
+	}
+	if !certain && !declaresCharset(body[:min(len(body), 1024)]) && utf8.Valid(body) {
 		return body, nil
 	}
 	return io.ReadAll(enc.NewDecoder().Reader(bytes.NewReader(body)))

@@ -348,7 +348,7 @@ func TestDiscoverTTL(t *testing.T) {
 		steps     []time.Duration // clock advance before each further Discover
 		wantCalls []int           // feed requests after each Discover (first included)
 	}{
-		{"ttl capped at 5 minutes by default", 0, 60, []time.Duration{time.Minute, 5 * time.Minute}, []int{1, 1, 2}},
+		{"ttl ignored by default", 0, 60, []time.Duration{time.Minute, 5 * time.Minute}, []int{1, 2, 3}},
 		{"ttl honoured up to the cap", 2 * time.Hour, 60, []time.Duration{30 * time.Minute, 31 * time.Minute}, []int{1, 1, 2}},
 		{"negative MaxTTL ignores ttl", -1, 60, []time.Duration{0, 0}, []int{1, 2, 3}},
 		{"no ttl in the feed", 0, 0, []time.Duration{0}, []int{1, 2}},

@@ -12,6 +12,7 @@ package upravda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -33,7 +34,6 @@ const (
 	DefaultMaxBodyBytes   = fetch.DefaultMaxBodyBytes
 	DefaultMaxConcurrent  = fetch.DefaultMaxConcurrent
 	DefaultDriftThreshold = 3
-	DefaultMaxTTL         = 5 * time.Minute
 )
 
 // Feed names accepted in Config.Feeds.
@@ -62,6 +62,11 @@ var (
 	ErrContentType = fetch.ErrContentType  // the answer was not a page (or a feed)
 	ErrNoHeadline  = extract.ErrNoHeadline // neither the page nor the item has a headline
 	ErrNoEdition   = extract.ErrNoEdition  // the edition of a saved page cannot be told
+	// ErrOffSite means an article URL redirected to another host (a sister
+	// site such as life.pravda.com.ua or champion.com.ua). Such a story is
+	// not filed under the www ID; the error also matches news.ErrInvalid,
+	// which tells the poller to skip the ID for good.
+	ErrOffSite = errors.New("upravda: the article is on another site")
 )
 
 // StatusError is an unexpected HTTP status. It matches news.ErrNotFound
@@ -89,10 +94,11 @@ type Config struct {
 	// DriftThreshold is the number of consecutive failures of a layer
 	// after which Hooks.OnDrift fires; default 3.
 	DriftThreshold int
-	// MaxTTL caps the feed's ttl: within min(ttl, MaxTTL) of the last
-	// fetch, Discover answers from memory without a request. Default 5
-	// minutes (the site asks for 60, which would delay news by an hour);
-	// a negative value ignores the ttl entirely (tests, local runs).
+	// MaxTTL, when positive, lets a feed's ttl hold back requests: within
+	// min(ttl, MaxTTL) of the last fetch, Discover answers from memory.
+	// Zero or negative (the default): the ttl is ignored and every feed is
+	// requested on every Discover, conditionally (ETag, If-Modified-Since),
+	// so a new story waits one poll interval, not the feed's 60 minutes.
 	MaxTTL time.Duration
 	// BackoffBase is the first delay after a 403, 429 or 5xx answer; it
 	// doubles with each failure in a row, up to 30 minutes. Default 30s.
@@ -139,6 +145,7 @@ type Source struct {
 	now    func() time.Time
 	hooks  Hooks
 	drift  *driftTracker
+	log    *slog.Logger
 }
 
 // New returns a Source. It returns an error wrapping news.ErrInvalid when
@@ -165,7 +172,7 @@ func New(cfg Config) (*Source, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Source{base: u, host: site.NormHost(u.Host), feeds: feeds, budget: cfg.SummaryBudget, now: now, hooks: cfg.Hooks}
+	s := &Source{base: u, host: site.NormHost(u.Host), feeds: feeds, budget: cfg.SummaryBudget, now: now, hooks: cfg.Hooks, log: log}
 	if s.budget <= 0 {
 		s.budget = summary.DefaultBudget
 	}
@@ -179,9 +186,6 @@ func New(cfg Config) (*Source, error) {
 		BackoffBase: cfg.BackoffBase, UserAgent: cfg.UserAgent, Logger: log, Now: now,
 	})
 	maxTTL := cfg.MaxTTL
-	if maxTTL == 0 {
-		maxTTL = DefaultMaxTTL
-	}
 	s.disc = discover.New(discover.Config{
 		BaseURL: u, Feeds: feeds, MaxTTL: maxTTL, Fetcher: s.fetch, Recorder: s.drift, Logger: log, Now: now,
 	})
@@ -262,7 +266,8 @@ func (s *Source) Discover(ctx context.Context, edition news.Lang) ([]news.ListIt
 // the base URL's host (news.ErrInvalid otherwise).
 //
 // Fetch fails with a *StatusError (matching news.ErrNotFound for 404),
-// ErrTooLarge, ErrContentType, ErrBackoff, or ErrNoHeadline when neither the
+// ErrTooLarge, ErrContentType, ErrBackoff, ErrOffSite (also news.ErrInvalid)
+// when the page redirects to another host, or ErrNoHeadline when neither the
 // page nor the item has a headline. Layers that fail (JSON-LD, markup,
 // headline, tags) are recorded for drift alerts; an article without tags is
 // returned with TagsMissing set.
@@ -275,6 +280,9 @@ func (s *Source) Fetch(ctx context.Context, item news.ListItem) (*news.Article, 
 	resp, err := s.fetch.Get(ctx, fetch.Request{URL: u, Kind: fetch.HTML, AcceptLanguage: site.AcceptLanguage(ref.Edition)})
 	if err != nil {
 		return nil, fmt.Errorf("upravda: %w", err)
+	}
+	if err := s.checkFinalURL(ref.Edition, u, resp.FinalURL); err != nil {
+		return nil, err
 	}
 	x, err := extract.Page(resp.Body, u, ref.Edition, extract.Options{Ref: s.now(), Budget: s.budget})
 	if err != nil {
@@ -306,6 +314,24 @@ func (s *Source) Fetch(ctx context.Context, item news.ListItem) (*news.Article, 
 	}
 	a.Summary = extract.Summary(a, description, s.budget)
 	return a, nil
+}
+
+// checkFinalURL refuses a page that a redirect took to another host: its
+// ID belongs to that site's numbering and its tags to that site's
+// namespace, so filing it as a www story could announce the wrong thing
+// under an ID a real www story may take. The decision is logged once per
+// article (the poller then skips the ID).
+func (s *Source) checkFinalURL(ed news.Lang, u, final string) error {
+	if final == "" || final == u {
+		return nil
+	}
+	f, err := url.Parse(final)
+	if err != nil || site.NormHost(f.Host) == s.host {
+		return nil
+	}
+	s.log.Info("An article URL redirects to another site; skipping it.", slog.String("edition", string(ed)),
+		slog.String("url", u), slog.String("final_url", final))
+	return fmt.Errorf("upravda: %s redirects to %s: %w (%w)", u, final, ErrOffSite, news.ErrInvalid)
 }
 
 // recordLayers tells the drift tracker which layers of an article page

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
-	"sync"
 	"time"
 
 	"newsbot/internal/news"
@@ -68,8 +67,8 @@ type Config struct {
 	Feeds []string
 	// MaxTTL caps the feed's ttl: within min(ttl, MaxTTL) of the last
 	// fetch, a feed is answered from memory without a request. Zero or
-	// negative: the ttl is ignored and every feed is requested on every
-	// Discover.
+	// negative (what the bot uses): the ttl is ignored and every feed is
+	// requested, conditionally, on every Discover.
 	MaxTTL time.Duration
 	// Fetcher makes the requests; nil: a fetch.Client with its defaults.
 	Fetcher Fetcher
@@ -142,14 +141,15 @@ func (nopRecorder) Fail(news.Lang, string, error) {}
 
 // Discover returns the articles currently listed for an edition, newest
 // (highest ID) first, deduplicated by ID. The configured feeds are read
-// first, in parallel; the HTML list page is read when the news feed fails or
+// first, one after another and the news feed first; the HTML list page is read when the news feed fails or
 // yields no usable item. Important is set for items of the mainnews feed
 // and for items a list page marks bold or red. Only article URLs of the
 // base URL's host in that edition are kept.
 //
-// A feed answered with 304 Not Modified yields the items of its previous
-// answer; within min(ttl, Config.MaxTTL) of its last fetch a feed is not
-// requested at all.
+// Every feed is requested on every Discover, conditionally: a 304 Not
+// Modified yields the items of its previous answer. Only when Config.MaxTTL
+// is positive is a feed left unrequested within min(ttl, MaxTTL) of its
+// last fetch.
 //
 // Discover returns an error only when nothing could be read; the error then
 // joins the failures (errors.Is works for fetch.ErrBackoff,
@@ -159,15 +159,15 @@ func (d *Discoverer) Discover(ctx context.Context, edition news.Lang) ([]news.Li
 		items []news.ListItem
 		err   error
 	}
+	// One request after another, the news feed first: a story the site
+	// adds to news and mainnews at once is then in the mainnews answer
+	// whenever it was in the news answer, so it is never taken for
+	// ordinary news (and a story seen only in mainnews is still listed).
 	outcomes := make([]outcome, len(d.feeds))
-	var wg sync.WaitGroup
-	for i, f := range d.feeds {
-		wg.Go(func() {
-			items, err := d.pollFeed(ctx, edition, f)
-			outcomes[i] = outcome{items, err}
-		})
+	for _, i := range d.feedOrder() {
+		items, err := d.pollFeed(ctx, edition, d.feeds[i])
+		outcomes[i] = outcome{items, err}
 	}
-	wg.Wait()
 
 	merged := newMerger()
 	var errs []error
@@ -203,6 +203,23 @@ func (d *Discoverer) Discover(ctx context.Context, edition news.Lang) ([]news.Li
 			slog.Int("items", len(items)), slog.Any("err", errors.Join(errs...)))
 	}
 	return items, nil
+}
+
+// feedOrder returns the indexes of the configured feeds, the news feed
+// first.
+func (d *Discoverer) feedOrder() []int {
+	order := make([]int, 0, len(d.feeds))
+	for i, f := range d.feeds {
+		if f == FeedNews {
+			order = append(order, i)
+		}
+	}
+	for i, f := range d.feeds {
+		if f != FeedNews {
+			order = append(order, i)
+		}
+	}
+	return order
 }
 
 // editionURL returns the URL of a path under an edition's root.

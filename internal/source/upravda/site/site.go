@@ -38,15 +38,44 @@ func loadKyiv() *time.Location {
 func Kyiv() *time.Location { return kyiv }
 
 // articlePath matches the path of an article page in any edition:
-// /[rus/|eng/]{family}/{YYYY}/{MM}/{DD}/{ID}/ (day and month may be unpadded;
-// an index.amp variant exists).
-var articlePath = regexp.MustCompile(`^/(?:(rus|eng)/)?(news|articles|columns|projects|interview|events|podcasts)/(\d{4})/(\d{1,2})/(\d{1,2})/(\d{1,18})/?(?:index\.amp)?$`)
+// /[rus/|eng/]{section}[/{sub}]/{YYYY}/{MM}/{DD}/{ID}/ (day and month may
+// be unpadded; an index.amp variant exists). The site's own sitemap lists
+// sections beyond the known families (news, articles, columns, projects,
+// interview, events, podcasts) and sections with a sub-path, such as
+// /podcasts/{show}/2025/12/01/8009801/: every section is accepted, see
+// validSection.
+var articlePath = regexp.MustCompile(`^/(?:(rus|eng)/)?([a-z][a-z0-9-]*)(?:/([a-z0-9][a-z0-9-]*))?/(\d{4})/(\d{1,2})/(\d{1,2})/(\d{1,18})/?(?:index\.amp)?$`)
+
+// families are the sections documented on the site.
+var families = map[string]bool{
+	"news": true, "articles": true, "columns": true, "projects": true,
+	"interview": true, "events": true, "podcasts": true,
+}
+
+// notSections are first path segments that are never a section of
+// articles: edition prefixes and the site's service paths.
+var notSections = map[string]bool{
+	"rus": true, "eng": true, "rss": true, "tags": true, "authors": true, "search": true, "sitemap": true,
+}
+
+// validSection reports whether section (and sub, "" when absent) can be the
+// section path of an article. A known family under an unknown first segment
+// (/deu/news/…) is an edition the site does not have, not a sub-section.
+func validSection(section, sub string) bool {
+	if notSections[section] || notSections[sub] {
+		return false
+	}
+	return sub == "" || families[section] || !families[sub]
+}
 
 // Ref is what an article URL says about the article.
 type Ref struct {
 	ID      int64
 	Edition news.Lang
-	Family  string
+	// Family is the section: news, articles, columns, … (the first segment
+	// after the edition prefix; a sub-section such as a podcast's show is
+	// not part of it).
+	Family string
 	// Day is the date in the URL, at midnight in Kyiv.
 	Day time.Time
 	// Host is the URL's host, lower case, without "www." (see NormHost).
@@ -64,13 +93,16 @@ func ParsePath(raw string) (Ref, bool) {
 	if m == nil {
 		return Ref{}, false
 	}
-	id, err := strconv.ParseInt(m[6], 10, 64)
+	if !validSection(m[2], m[3]) {
+		return Ref{}, false
+	}
+	id, err := strconv.ParseInt(m[7], 10, 64)
 	if err != nil || id <= 0 {
 		return Ref{}, false
 	}
-	y, _ := strconv.Atoi(m[3])
-	mo, _ := strconv.Atoi(m[4])
-	d, _ := strconv.Atoi(m[5])
+	y, _ := strconv.Atoi(m[4])
+	mo, _ := strconv.Atoi(m[5])
+	d, _ := strconv.Atoi(m[6])
 	if mo < 1 || mo > 12 || d < 1 || d > 31 {
 		return Ref{}, false
 	}
@@ -85,7 +117,8 @@ func ParsePath(raw string) (Ref, bool) {
 
 // ParseArticleURL parses the URL of an article page of www.pravda.com.ua
 // (with or without "www.", http or https) and returns the article's ID, its
-// edition and its family ("news", "articles", "columns", ...). It reports
+// edition and its family ("news", "articles", "columns", ...; any section
+// of the form /{section}[/{sub}]/YYYY/MM/DD/ID/). It reports
 // false for any other URL: sister sites, tag pages, lists, junk.
 func ParseArticleURL(u string) (id int64, edition news.Lang, family string, ok bool) {
 	ref, ok := ParsePath(u)

@@ -31,7 +31,17 @@ func TestParseArticleURL(t *testing.T) {
 		{"https://www.pravda.com.ua/tags/sud/", result{}},
 		{"https://www.pravda.com.ua/news/", result{}},
 		{"https://www.pravda.com.ua/deu/news/2026/03/05/8030001/", result{}},
-		{"https://www.pravda.com.ua/blogs/2026/03/05/8030001/", result{}},
+		// Every section path of the form /{section}[/{sub}]/YYYY/MM/DD/ID/ is an
+		// article (issue 9: the sitemap lists sections beyond the families).
+		{"https://www.pravda.com.ua/blogs/2026/03/05/8030001/", result{8030001, news.Ukrainian, "blogs", true}},
+		{"https://www.pravda.com.ua/podcasts/pidsumky-dnia/2025/12/01/8009801/", result{8009801, news.Ukrainian, "podcasts", true}},
+		{"https://www.pravda.com.ua/rus/podcasts/pidsumky-dnia/2025/12/01/8009801/", result{8009801, news.Russian, "podcasts", true}},
+		{"https://www.pravda.com.ua/eng/podcasts/the-week/2025/12/1/8009802/", result{8009802, news.English, "podcasts", true}},
+		{"https://www.pravda.com.ua/eng/projects/war-diary/2025/12/01/8009803/index.amp", result{8009803, news.English, "projects", true}},
+		{"https://www.pravda.com.ua/rus/2026/03/05/8030001/", result{}},
+		{"https://www.pravda.com.ua/rss/view_news/2026/03/05/8030001/", result{}},
+		{"https://www.pravda.com.ua/tags/sud/2026/03/05/8030001/", result{}},
+		{"https://www.pravda.com.ua/news/a/b/2026/03/05/8030001/", result{}},
 		{"https://www.pravda.com.ua/news/2026/13/05/8030001/", result{}},
 		{"https://www.pravda.com.ua/news/2026/03/00/8030001/", result{}},
 		{"https://www.pravda.com.ua/news/2026/03/05/0/", result{}},

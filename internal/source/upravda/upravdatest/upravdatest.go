@@ -6,7 +6,8 @@
 // requests.
 //
 // Feeds are RSS 2.0 in UTF-8 (or windows-1251), newest first, with ETag and
-// Last-Modified; `<ttl>` is emitted only when SetTTL set one. List pages
+// Last-Modified, answering 304 to conditional GETs, and `<ttl>60</ttl>` as
+// the real site sends (SetTTL changes it; 0 leaves it out). List pages
 // and articles come in the current markup (post_news_*, post_article_*) or,
 // per article, the older one (post_*).
 package upravdatest
@@ -76,6 +77,9 @@ const firstID = 8100000
 // defaultFeedLimit is how many items a feed lists, as on the site.
 const defaultFeedLimit = 20
 
+// defaultTTL is the feeds' <ttl> in minutes, as on the site in 2026.
+const defaultTTL = 60
+
 // Site is the fake site. It is safe for concurrent use.
 type Site struct {
 	srv *httptest.Server
@@ -89,6 +93,7 @@ type Site struct {
 	raw         map[string]Raw
 	ttl         int
 	charset     string
+	before      func(path string)
 	listMarkup  ListMarkup
 	feedLimit   int
 	conditional bool
@@ -115,6 +120,7 @@ func New() *Site {
 		requests:    make(map[string]int),
 		raw:         make(map[string]Raw),
 		feedLimit:   defaultFeedLimit,
+		ttl:         defaultTTL,
 		conditional: true,
 		junk:        true,
 	}
@@ -243,7 +249,8 @@ func (s *Site) Unhandle(path string) {
 	delete(s.raw, normPath(path))
 }
 
-// SetTTL sets the feeds' <ttl> in minutes; 0 (the default) leaves it out.
+// SetTTL sets the feeds' <ttl> in minutes (default 60, as on the site); 0
+// leaves it out.
 func (s *Site) SetTTL(minutes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -325,6 +332,7 @@ func prefixOf(l news.Lang) string {
 
 func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	s.runBefore(path)
 	s.mu.Lock()
 	s.requests[path]++
 	if rule := s.failures[path]; rule != nil {

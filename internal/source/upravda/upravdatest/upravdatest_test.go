@@ -56,8 +56,8 @@ func TestPublishServesFeedsListAndPage(t *testing.T) {
 		absent   []string
 	}{
 		{"/rus/rss/view_news/", 200, "application/rss+xml; charset=utf-8",
-			[]string{`encoding="UTF-8"`, "<title>Заголовок &amp; &lt;тест&gt;</title>", "<pubDate>Thu, 05 Mar 2026 14:05:00 +0200</pubDate>", "/rus/news/2026/03/05/8030001/"},
-			[]string{"<ttl>", "Колонка"}},
+			[]string{`encoding="UTF-8"`, "<title>Заголовок &amp; &lt;тест&gt;</title>", "<pubDate>Thu, 05 Mar 2026 14:05:00 +0200</pubDate>", "/rus/news/2026/03/05/8030001/", "<ttl>60</ttl>"},
+			[]string{"Колонка"}},
 		{"/rus/rss/view_mainnews/", 200, "application/rss+xml; charset=utf-8", []string{"8030001"}, []string{"Колонка"}},
 		{"/rus/rss/view_pubs/", 200, "application/rss+xml; charset=utf-8", []string{"/rus/columns/2026/03/05/8030002/"}, []string{"8030001/"}},
 		{"/rus/rss/", 200, "application/rss+xml; charset=utf-8", []string{"8030001", "8030002"}, nil},
