@@ -79,9 +79,24 @@ type Queue struct {
 }
 
 // New returns a queue keeping its keys under prefix (":" and the key name
-// are appended; the app passes store.Key("delivery")).
+// are appended; the app passes store.Key("delivery")). Every script
+// touches several of the queue's keys, so on a Redis Cluster they must
+// share a hash slot: a prefix without a hash tag gets its last part as one
+// ("newsbot:delivery" becomes "newsbot:{delivery}"). The queue then lives
+// in one slot, which its load (tens of scripts a second, capped by
+// Telegram's rate) allows.
 func New(rdb redis.UniversalClient, prefix string) *Queue {
-	return &Queue{rdb: rdb, k: keys{prefix: prefix}}
+	return &Queue{rdb: rdb, k: keys{prefix: hashTagged(prefix)}}
+}
+
+// hashTagged puts the last ':'-separated part of prefix in braces unless
+// prefix already holds a hash tag.
+func hashTagged(prefix string) string {
+	if strings.Contains(prefix, "{") || prefix == "" {
+		return prefix
+	}
+	i := strings.LastIndexByte(prefix, ':') + 1
+	return prefix[:i] + "{" + prefix[i:] + "}"
 }
 
 // Pending is one item waiting for a chat, as claimed.
