@@ -19,24 +19,36 @@ func SearchWords(parts ...string) []string {
 // finds its inflected forms, and never inside one ("ato" does not match
 // "nato"). A keyword of several words ("north korea") matches consecutive
 // words, each at its start.
+//
+// It allocates nothing: the fan-out runs it for every keyword followed in
+// an edition, on every article.
 func MatchKeyword(words []string, kw string) bool {
-	parts := strings.Fields(kw)
-	if len(parts) == 0 {
+	var first string
+	for p := range strings.FieldsSeq(kw) {
+		first = p
+		break
+	}
+	if first == "" {
 		return false
 	}
-	for i := 0; i+len(parts) <= len(words); i++ {
-		ok := true
-		for j, p := range parts {
-			if !strings.HasPrefix(words[i+j], p) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+	for i, w := range words {
+		if strings.HasPrefix(w, first) && matchFrom(words[i:], kw) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchFrom reports whether the words of kw start the words, in order.
+func matchFrom(words []string, kw string) bool {
+	j := 0
+	for p := range strings.FieldsSeq(kw) {
+		if j == len(words) || !strings.HasPrefix(words[j], p) {
+			return false
+		}
+		j++
+	}
+	return true
 }
 
 // HasWordPrefix reports whether s or one of the words starts with p: how a

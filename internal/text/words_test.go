@@ -109,3 +109,13 @@ func BenchmarkCollapse(b *testing.B) {
 		_ = Collapse(s)
 	}
 }
+
+func TestMatchKeywordAllocatesNothing(t *testing.T) {
+	words := SearchWords("NATO's summit, F-16 та «Укренерго»")
+	if !MatchKeyword(words, " nato \t summit ") {
+		t.Error(`MatchKeyword(" nato \t summit ") = false, want true`)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { MatchKeyword(words, "summit f-16") }); allocs != 0 {
+		t.Errorf("MatchKeyword allocates %v times", allocs)
+	}
+}
