@@ -147,40 +147,6 @@ func TestAnnounceRejectsBadArticles(t *testing.T) {
 	}
 }
 
-func TestMatchKeyword(t *testing.T) {
-	a := &news.Article{Headline: "Зеленському доповіли: NATO's summit, F-16 та «Укренерго»",
-		Lead: "Прем’єр заявив", Tags: []news.Tag{{Slug: "war", Name: "Війна"}}}
-	words := articleWords(a)
-	tests := []struct {
-		kw   string
-		want bool
-	}{
-		{"зеленськ", true},      // stem matches an inflected form
-		{"зеленському", true},   // whole word
-		{"nato", true},          // case folded, possessive after
-		{"ato", false},          // never inside a word
-		{"f-16", true},          // joined words
-		{"укренерго", true},     // inside quotes
-		{"прем'єр", true},       // apostrophe variants folded
-		{"війна", true},         // tag names count
-		{"summits", false},      // longer than the word
-		{"", false},             // nothing
-		{"доповіли:", false},    // punctuation is not part of words
-		{"зеленського", false},  // another form
-		{"nato's summit", true}, // several words, consecutive
-		{"nato summit", true},   // each word at a word's start: "nato's summit"
-		{"summit nato", false},  // order matters
-		{"summit f-16", true},   // across a comma
-		{"f-16 укренерго", false},
-		{"доповіли nato", true}, // punctuation between words is no obstacle
-	}
-	for _, tt := range tests {
-		if got := matchKeyword(words, tt.kw); got != tt.want {
-			t.Errorf("matchKeyword(%q) = %v, want %v (words %q)", tt.kw, got, tt.want, words)
-		}
-	}
-}
-
 func TestNewValidatesConfig(t *testing.T) {
 	st := newStore(miniRedis(t))
 	tests := []struct {

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"newsbot/internal/news"
-	"newsbot/internal/store"
+	"newsbot/internal/text"
 )
 
 // Announce fans article a out to its readers in its edition: the
@@ -107,53 +106,14 @@ func (e *Engine) recipients(ctx context.Context, a *news.Article) (map[int64]int
 		return nil, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
 	}
 	if len(kws) > 0 {
-		words := articleWords(a)
+		words := text.SearchWords(a.Searchable()...)
 		for kw, ids := range kws {
-			if matchKeyword(words, kw) {
+			if text.MatchKeyword(words, kw) {
 				add(ids, prioNormal)
 			}
 		}
 	}
 	return out, nil
-}
-
-// articleWords returns the folded words of the article's headline, lead,
-// summary and tag names, for keyword matching.
-func articleWords(a *news.Article) []string {
-	parts := []string{a.Headline, a.Lead, a.Summary}
-	for _, t := range a.Tags {
-		parts = append(parts, t.Name)
-	}
-	text := store.FoldText(strings.Join(parts, " "))
-	return strings.FieldsFunc(text, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) ||
-			r == '-' || r == '\'' || r == '.')
-	})
-}
-
-// matchKeyword reports whether a folded keyword starts one of the words:
-// a keyword matches at the start of a word, so that a stem ("зеленськ")
-// finds its inflected forms, and never inside one ("ato" does not match
-// "nato"). A keyword of several words ("north korea") matches consecutive
-// words, each at its start.
-func matchKeyword(words []string, kw string) bool {
-	parts := strings.Fields(kw)
-	if len(parts) == 0 {
-		return false
-	}
-	for i := 0; i+len(parts) <= len(words); i++ {
-		ok := true
-		for j, p := range parts {
-			if !strings.HasPrefix(words[i+j], p) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
 }
 
 // Broadcast queues an announcement for every active chat, at normal
