@@ -25,6 +25,7 @@ import (
 	"newsbot/internal/metrics"
 	"newsbot/internal/news"
 	"newsbot/internal/poller"
+	"newsbot/internal/queue"
 	"newsbot/internal/source/upravda"
 	"newsbot/internal/store"
 	"newsbot/internal/store/embedded"
@@ -213,7 +214,7 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			OnDelivered:  func(d time.Duration) { m.DeliveryLatency.Observe(d.Seconds()) },
 			OnDeadLetter: func() { m.DeadLetters.Inc() },
 		},
-	}, st, tg, bot.NewRenderer(cat))
+	}, st, queue.New(st.Client(), st.Key("delivery")), tg, bot.NewRenderer(cat))
 	if err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func newAcceptanceEnv(t testing.TB, cfg Config, opts telegramtest.Options, redis
 	env.st = newStore(env.rdb)
 	env.srv, env.tg = newFakeTelegram(t, opts)
 	cfg.Hooks.OnDelivered = env.lat.add
-	e, err := New(cfg, env.st, env.tg, textRenderer{})
+	e, err := New(cfg, env.st, queueOf(env.st), env.tg, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestAcceptanceTwoProcessesShareOneBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e2, err := New(cfg, newStore(env.redis.Client()), tg2, textRenderer{})
+	e2, err := New(cfg, newStore(env.redis.Client()), queueOn(env.redis.Client()), tg2, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestAcceptanceTwoProcessesShareOneBudget(t *testing.T) {
 	r := tally(env.srv, ids, "[en/9]")
 	st := env.srv.Stats()
 	t.Logf("two processes: achieved %.1f/s of %.0f, 429s %d (global %d, chat %d), duplicates %d, lost %d, late slots %d+%d",
-		r.rate(), rate, st.TooManyRequests, st.FloodGlobal, st.FloodChat, r.duplicates, r.lost, env.e.lim.late.Load(), e2.lim.late.Load())
+		r.rate(), rate, st.TooManyRequests, st.FloodGlobal, st.FloodChat, r.duplicates, r.lost, late(env.e), late(e2))
 	if r.lost != 0 || r.duplicates != 0 || st.TooManyRequests != 0 {
 		t.Errorf("lost %d, duplicates %d, 429s %d; want none", r.lost, r.duplicates, st.TooManyRequests)
 	}
@@ -456,7 +456,7 @@ func TestAcceptanceOnMiniredis(t *testing.T) {
 	st := newStore(rdb)
 	srv, tg := newFakeTelegram(t, telegramtest.Options{GlobalRate: 200, GlobalBurst: 5, ChatInterval: time.Second})
 	cfg := acceptanceConfig(t, 200)
-	e, err := New(cfg, st, tg, textRenderer{})
+	e, err := New(cfg, st, queueOf(st), tg, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
 	}

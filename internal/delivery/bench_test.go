@@ -98,7 +98,7 @@ func benchDelivery(b *testing.B, n int, rate float64, paid bool) {
 		n, rate, paid, r.rate(), r.rate()/rate, st.TooManyRequests, r.duplicates, r.lost,
 		env.lat.quantile(0.5).Round(time.Millisecond), env.lat.quantile(0.99).Round(time.Millisecond),
 		float64(seeded-base)/float64(n), float64(queued-seeded)/float64(n), float64(done-seeded)/float64(n),
-		float64(peakRSS(b))/(1<<20), s.Messages, env.e.lim.late.Load())
+		float64(peakRSS(b))/(1<<20), s.Messages, late(env.e))
 	if r.lost != 0 || r.duplicates != 0 {
 		b.Errorf("lost %d, duplicates %d", r.lost, r.duplicates)
 	}

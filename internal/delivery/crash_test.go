@@ -68,7 +68,7 @@ func TestCrashHelperProcess(t *testing.T) {
 	}
 	cfg := crashConfig(rate)
 	cfg.Logger = testLogger(t)
-	e, err := New(cfg, newStore(rdb), tg, textRenderer{})
+	e, err := New(cfg, newStore(rdb), queueOn(rdb), tg, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestAcceptanceKillDashNine(t *testing.T) {
 	st := newStore(rs.Client())
 	srv, _ := newFakeTelegram(t, telegramtest.Options{GlobalRate: rate, GlobalBurst: 10, ChatInterval: time.Second})
 	// The parent's engine only announces and reads stats; it never runs.
-	e, err := New(crashConfig(rate), st, &fakeSender{}, textRenderer{})
+	e, err := New(crashConfig(rate), st, queueOf(st), &fakeSender{}, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,28 +1,26 @@
 // Package delivery sends new articles to the readers who follow them: it
-// fans an article out to its subscribers into a durable queue in Redis,
-// and a pool of senders drains the queue within Telegram's rate limits.
+// fans an article out to its subscribers into the durable queue of package
+// queue, and a pool of senders drains the queue within Telegram's rate
+// limits.
 //
-// The queue survives crashes and restarts: every state change is one Lua
-// script, a claimed chat is held under a lease that another process
-// reclaims when its holder dies, and a per-item sent-ledger stops a second
-// send to the same chat. Breaking alerts go before normal news; articles
-// waiting for one chat are coalesced into one message. The global rate
-// (SEND_RATE, optionally paid broadcasts), the per-chat and per-group
-// limits and the pause after a 429 are kept in Redis, so several processes
-// share one budget. Failed sends are handled by telegram.Kind in one place
+// Delivery keeps the policy: who gets what (fan-out), what goes in one
+// message (coalescing, rendering), how far apart a chat's messages go
+// (per-chat and per-group intervals), when to retry and what a failure
+// means. Failed sends are handled by telegram.Kind in one place
 // (Engine.handleFailure): migrated groups move, bad markup is resent as
 // plain text, 403s count strikes, transient failures retry with back-off
-// and end in a dead-letter list.
-//
-// Everything works on a real Redis (6.2+, not Cluster) and on the embedded
-// miniredis. docs/delivery.md describes the design; docs/redis-keys.md the
-// keys.
+// and end in a dead-letter list. Package queue keeps the state in Redis
+// (claims under leases, the sent-ledger, the shared rate and the pause
+// after a 429), so several processes share one queue and one budget;
+// delivery talks to it through the small interfaces below and never
+// imports go-redis. docs/delivery.md describes the design.
 package delivery
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +30,7 @@ import (
 	"time"
 
 	"newsbot/internal/news"
+	"newsbot/internal/queue"
 	"newsbot/internal/store"
 	"newsbot/internal/telegram"
 )
@@ -146,33 +145,7 @@ type Hooks struct {
 }
 
 // Stats is a snapshot of the queue, shared by every process.
-type Stats struct {
-	// Breaking and Normal count the chats waiting per priority (due now or
-	// later: rate-limited or backing off).
-	Breaking, Normal int64
-	// InFlight counts the chats claimed by a sender right now.
-	InFlight int64
-	// Pending counts the (chat, item) pairs not yet delivered, in flight
-	// included.
-	Pending int64
-	// DeadLetters is the length of the dead-letter list.
-	DeadLetters int64
-	// Paused is what is left of a pause after a 429.
-	Paused time.Duration
-	// Totals since the queue was created.
-	Messages  int64 // messages delivered (a digest counts once)
-	Delivered int64 // (chat, item) pairs delivered
-	Dropped   int64 // pairs dropped: inactive or unknown chat, article gone
-	Retried   int64 // pairs scheduled for another attempt
-	Dead      int64 // messages dead-lettered
-	Reclaimed int64 // claims taken back from dead senders
-	Migrated  int64 // chats moved to a supergroup ID
-	Floods    int64 // 429 answers (and pauses after a 401)
-	Ambiguous int64 // sends whose answer was lost (see Config.AtMostOnce)
-}
-
-// Waiting is the number of chats waiting, both priorities.
-func (s Stats) Waiting() int64 { return s.Breaking + s.Normal }
+type Stats = queue.Stats
 
 // Item names what a chat was owed: an article of an edition, or a
 // broadcast.
@@ -219,6 +192,35 @@ type chatStore interface {
 
 var _ chatStore = (*store.Store)(nil)
 
+// queueStore is what the engine needs from *queue.Queue: the durable
+// queue, the fan-out markers and the broadcast texts.
+type queueStore interface {
+	Enqueue(ctx context.Context, now time.Time, ref string, recipients map[int64]int) (int, error)
+	Claim(ctx context.Context, now time.Time, token string, lease time.Duration) (queue.ClaimResult, error)
+	Renew(ctx context.Context, now time.Time, c queue.Claim, lease time.Duration) (bool, error)
+	Finish(ctx context.Context, now time.Time, c queue.Claim, o queue.Outcome) (bool, error)
+	Migrate(ctx context.Context, now time.Time, c queue.Claim, to int64) error
+	Stats(ctx context.Context, now time.Time) (queue.Stats, error)
+	DeadLetters(ctx context.Context, n int) ([][]byte, error)
+	FanOut(ctx context.Context, ref string) (int, bool, error)
+	SetFanOut(ctx context.Context, ref string, recipients int) error
+	AddBroadcast(ctx context.Context, text string) (int64, error)
+	BroadcastText(ctx context.Context, n int64) (string, error)
+}
+
+var _ queueStore = (*queue.Queue)(nil)
+
+// sendLimiter is the shared rate limit; *queue.Limiter implements it.
+type sendLimiter interface {
+	// Wait returns when a send may start, or a queue.PausedError when a
+	// pause longer than maxPause is in force.
+	Wait(ctx context.Context, maxPause time.Duration) (queue.Slot, error)
+	// Pause makes every sender wait d.
+	Pause(ctx context.Context, d time.Duration) error
+}
+
+var _ sendLimiter = (*queue.Limiter)(nil)
+
 // Engine fans articles out and sends them. It is safe for concurrent use;
 // Run may be called once at a time.
 type Engine struct {
@@ -228,11 +230,12 @@ type Engine struct {
 	st    chatStore
 	send  Sender
 	r     Renderer
-	q     *queue
-	lim   *limiter
+	q     queueStore
+	lim   sendLimiter
 	cache *articleCache
 
 	privIv, groupIv time.Duration // per-chat spacing, with a safety margin
+	freeIv, paidIv  time.Duration // global spacing; paidIv 0: no paid budget
 	sendTimeout     time.Duration
 
 	id  string        // this engine's name in claim tokens
@@ -244,22 +247,22 @@ type Engine struct {
 	running atomic.Bool
 }
 
-// New returns an engine keeping its queue in st's Redis under
-// st.Key("delivery"). It returns an error wrapping news.ErrInvalid for a
-// negative or inconsistent setting.
-func New(cfg Config, st *store.Store, s Sender, r Renderer) (*Engine, error) {
-	if st == nil {
-		return nil, fmt.Errorf("delivery: no store: %w", news.ErrInvalid)
+// New returns an engine reading chats and articles from st and keeping
+// its queue and rate limit in q. It returns an error wrapping
+// news.ErrInvalid for a missing part or a negative or inconsistent setting.
+func New(cfg Config, st *store.Store, q *queue.Queue, s Sender, r Renderer) (*Engine, error) {
+	if st == nil || q == nil {
+		return nil, fmt.Errorf("delivery: no store or queue: %w", news.ErrInvalid)
 	}
-	return newEngine(cfg, st, queueOn(st), s, r)
+	return newEngine(cfg, st, q, func(free, paid time.Duration, now func() time.Time) sendLimiter {
+		return q.Limiter(free, paid, now)
+	}, s, r)
 }
 
-func queueOn(st *store.Store) *queue {
-	return &queue{rdb: st.Client(), prefix: st.Key("delivery")}
-}
-
-// newEngine builds an engine on any chatStore (tests use fakes) and queue.
-func newEngine(cfg Config, st chatStore, q *queue, s Sender, r Renderer) (*Engine, error) {
+// newEngine builds an engine on any chatStore and queueStore (tests may
+// use fakes); newLimiter makes its rate limiter.
+func newEngine(cfg Config, st chatStore, q queueStore,
+	newLimiter func(free, paid time.Duration, now func() time.Time) sendLimiter, s Sender, r Renderer) (*Engine, error) {
 	if s == nil || r == nil || st == nil || q == nil {
 		return nil, fmt.Errorf("delivery: a store, a sender and a renderer are required: %w", news.ErrInvalid)
 	}
@@ -288,11 +291,11 @@ func newEngine(cfg Config, st chatStore, q *queue, s Sender, r Renderer) (*Engin
 	// one send need not fit in a lease; a short one would turn a slow
 	// answer into an ambiguous send, and a retry into a duplicate.
 	e.sendTimeout = max(cfg.Lease/3, minSendTimeout)
-	var paid time.Duration
+	e.freeIv = rateInterval(cfg.Rate)
 	if cfg.PaidBroadcast && cfg.PaidRate > cfg.Rate {
-		paid = rateInterval(cfg.PaidRate - cfg.Rate)
+		e.paidIv = rateInterval(cfg.PaidRate - cfg.Rate)
 	}
-	e.lim = newLimiter(q.rdb, q.prefix, rateInterval(cfg.Rate), paid, cfg.Now)
+	e.lim = newLimiter(e.freeIv, e.paidIv, cfg.Now)
 	return e, nil
 }
 
@@ -397,12 +400,24 @@ func (e *Engine) wakeChan() <-chan struct{} {
 
 // Stats returns a snapshot of the shared queue.
 func (e *Engine) Stats(ctx context.Context) (Stats, error) {
-	return e.q.stats(ctx, e.now())
+	return e.q.Stats(ctx, e.now())
 }
 
 // DeadLetters returns up to n dead letters, newest first.
 func (e *Engine) DeadLetters(ctx context.Context, n int) ([]DeadLetter, error) {
-	return e.q.deadLetters(ctx, n)
+	raw, err := e.q.DeadLetters(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeadLetter, 0, len(raw))
+	for _, r := range raw {
+		var d DeadLetter
+		if err := json.Unmarshal(r, &d); err != nil {
+			continue // a damaged entry is skipped, not fatal
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // errRunning is returned by Run when the engine is already running.

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"newsbot/internal/news"
+	"newsbot/internal/queue"
 	"newsbot/internal/store"
 	"newsbot/internal/telegram"
 )
@@ -20,7 +21,7 @@ import (
 func newTestEngine(t *testing.T, cfg Config, s Sender) (*Engine, *store.Store) {
 	t.Helper()
 	st := newStore(realRedis(t))
-	e, err := New(cfg, st, s, textRenderer{})
+	e, err := New(cfg, st, queueOf(st), s, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,14 +43,14 @@ func drainClaims(t *testing.T, e *Engine) map[int64]int {
 	t.Helper()
 	got := map[int64]int{}
 	for {
-		res, err := e.q.claim(context.Background(), time.Now(), "t", time.Minute)
+		res, err := e.q.Claim(context.Background(), time.Now(), "t", time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.state != claimGot {
+		if res.State != queue.Got {
 			return got
 		}
-		got[res.c.chat] = res.c.items[0].prio
+		got[res.Claim.Chat] = res.Claim.Items[0].Prio
 	}
 }
 
@@ -121,11 +122,11 @@ func TestAnnounceCompletesAnInterruptedFanOut(t *testing.T) {
 	for id := int64(1); id <= 500; id++ {
 		part[id] = prioNormal
 	}
-	if _, err := e.q.enqueue(context.Background(), time.Now(), "uk:42", part); err != nil {
+	if _, err := e.q.Enqueue(context.Background(), time.Now(), "uk:42", part); err != nil {
 		t.Fatal(err)
 	}
-	res, _ := e.q.claim(context.Background(), time.Now(), "t", time.Minute)
-	if _, err := e.q.finish(context.Background(), time.Now(), res.c, outcome{sent: []string{"uk:42"}, messages: 1}); err != nil {
+	res, _ := e.q.Claim(context.Background(), time.Now(), "t", time.Minute)
+	if _, err := e.q.Finish(context.Background(), time.Now(), res.Claim, queue.Outcome{Sent: []string{"uk:42"}, Messages: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if n := mustAnnounce(t, e, a); n != 1200 {
@@ -192,19 +193,19 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"negative backoff", Config{Backoff: -time.Second}},
 	}
 	for _, tt := range tests {
-		if _, err := New(tt.cfg, st, &fakeSender{}, textRenderer{}); !errors.Is(err, news.ErrInvalid) {
+		if _, err := New(tt.cfg, st, queueOf(st), &fakeSender{}, textRenderer{}); !errors.Is(err, news.ErrInvalid) {
 			t.Errorf("%s: New = %v, want ErrInvalid", tt.name, err)
 		}
 	}
-	if _, err := New(Config{}, st, nil, textRenderer{}); !errors.Is(err, news.ErrInvalid) {
+	if _, err := New(Config{}, st, queueOf(st), nil, textRenderer{}); !errors.Is(err, news.ErrInvalid) {
 		t.Errorf("New without sender = %v, want ErrInvalid", err)
 	}
-	e, err := New(Config{PaidBroadcast: true}, st, &fakeSender{}, textRenderer{})
+	e, err := New(Config{PaidBroadcast: true}, st, queueOf(st), &fakeSender{}, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.cfg.Workers != DefaultPaidWorkers || e.lim.paid != rateInterval(DefaultPaidRate-DefaultRate) {
-		t.Errorf("paid defaults: workers %d, paid interval %v", e.cfg.Workers, e.lim.paid)
+	if e.cfg.Workers != DefaultPaidWorkers || e.paidIv != rateInterval(DefaultPaidRate-DefaultRate) {
+		t.Errorf("paid defaults: workers %d, paid interval %v", e.cfg.Workers, e.paidIv)
 	}
 }
 
@@ -290,7 +291,7 @@ func TestEngineDropsNewsForUnknownChats(t *testing.T) {
 	seedChat(t, st, 1, news.Ukrainian, false, "war")
 	mustAnnounce(t, e, article(news.Ukrainian, 1, false, "war"))
 	// A chat the store does not know (deleted after the fan-out).
-	if _, err := e.q.enqueue(context.Background(), time.Now(), "uk:1", map[int64]int{99: prioNormal}); err != nil {
+	if _, err := e.q.Enqueue(context.Background(), time.Now(), "uk:1", map[int64]int{99: prioNormal}); err != nil {
 		t.Fatal(err)
 	}
 	runEngine(t, e)
@@ -601,7 +602,7 @@ func TestEngineShutdownHandsBackWork(t *testing.T) {
 		t.Fatalf("after shutdown: stats %+v with %d sent; want nothing in flight and the rest pending", s, sent)
 	}
 	// A new engine on the same queue finishes the job without duplicates.
-	e2, err := New(cfg, st, f, textRenderer{})
+	e2, err := New(cfg, st, queueOf(st), f, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,5 +625,54 @@ func TestRunTwiceIsRefused(t *testing.T) {
 	waitFor(t, time.Second, "Run to start", e.running.Load)
 	if err := e.Run(context.Background()); !errors.Is(err, errRunning) {
 		t.Errorf("second Run = %v, want errRunning", err)
+	}
+}
+func TestParseItem(t *testing.T) {
+	tests := []struct {
+		in   string
+		want item
+		ok   bool
+	}{
+		{"uk:123", item{edition: news.Ukrainian, articleID: 123}, true},
+		{"en:1", item{edition: news.English, articleID: 1}, true},
+		{"bc:7", item{broadcast: 7}, true},
+		{"xx:1", item{}, false},
+		{"uk:", item{}, false},
+		{"uk:-1", item{}, false},
+		{"uk:0", item{}, false},
+		{"uk1", item{}, false},
+		{"", item{}, false},
+		{"UK:5", item{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseItem(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseItem(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+		if ok && got.String() != tt.in {
+			t.Errorf("parseItem(%q).String() = %q", tt.in, got.String())
+		}
+	}
+}
+
+// A claimed item keeps its queue fields and reads its reference; a
+// reference that is not an item is marked invalid (and dropped by deliver).
+func TestNewPendingReadsItsRef(t *testing.T) {
+	at := time.UnixMilli(1700000000000)
+	tests := []struct {
+		in   queue.Pending
+		want pending
+	}{
+		{queue.Pending{Ref: "uk:1", Prio: prioBreaking, Enqueued: at, Attempts: 2},
+			pending{ref: "uk:1", item: item{edition: "uk", articleID: 1}, valid: true, prio: prioBreaking, enqueued: at, attempts: 2}},
+		{queue.Pending{Ref: "bc:3", Prio: prioNormal},
+			pending{ref: "bc:3", item: item{broadcast: 3}, valid: true, prio: prioNormal}},
+		{queue.Pending{Ref: "??", Prio: prioNormal, Enqueued: time.UnixMilli(5)},
+			pending{ref: "??", prio: prioNormal, enqueued: time.UnixMilli(5)}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, newPending(tt.in), cmp.AllowUnexported(pending{}, item{})); diff != "" {
+			t.Errorf("newPending(%+v) (-want +got):\n%s", tt.in, diff)
+		}
 	}
 }

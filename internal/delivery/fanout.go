@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
-
-	"github.com/redis/go-redis/v9"
 
 	"newsbot/internal/news"
 	"newsbot/internal/store"
@@ -35,14 +32,11 @@ func (e *Engine) Announce(ctx context.Context, a *news.Article) (int, error) {
 	if a == nil || !a.Edition.Valid() || a.ID <= 0 {
 		return 0, fmt.Errorf("delivery: announce: article without edition or ID: %w", news.ErrInvalid)
 	}
-	doneKey := e.q.key("ann", string(a.Edition), strconv.FormatInt(a.ID, 10))
-	prev, err := e.q.rdb.Get(ctx, doneKey).Result()
-	switch {
-	case err == nil:
-		n, _ := strconv.Atoi(prev)
-		return n, nil
-	case !errors.Is(err, redis.Nil):
+	ref := item{edition: a.Edition, articleID: a.ID}.String()
+	if n, done, err := e.q.FanOut(ctx, ref); err != nil {
 		return 0, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
+	} else if done {
+		return n, nil
 	}
 	if _, err := e.st.Article(ctx, a.Edition, a.ID); errors.Is(err, news.ErrNotFound) {
 		if err := e.st.SaveArticle(ctx, a); err != nil {
@@ -55,16 +49,15 @@ func (e *Engine) Announce(ctx context.Context, a *news.Article) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ref := item{edition: a.Edition, articleID: a.ID}.String()
-	added, err := e.q.enqueue(ctx, e.now(), ref, recipients)
+	added, err := e.q.Enqueue(ctx, e.now(), ref, recipients)
 	if added > 0 {
 		e.wake()
 	}
 	if err != nil {
 		return 0, err
 	}
-	if err := e.q.rdb.Set(ctx, doneKey, len(recipients), ledgerTTL).Err(); err != nil {
-		return 0, fmt.Errorf("delivery: announce %s/%d: unable to mark the fan-out done: %w", a.Edition, a.ID, err)
+	if err := e.q.SetFanOut(ctx, ref, len(recipients)); err != nil {
+		return 0, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
 	}
 	e.log.Info("Article queued for delivery.", slog.String("edition", string(a.Edition)),
 		slog.Int64("article_id", a.ID), slog.Int("recipients", len(recipients)),
@@ -179,18 +172,15 @@ func (e *Engine) Broadcast(ctx context.Context, text string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("delivery: broadcast: %w", err)
 	}
-	n, err := e.q.rdb.Incr(ctx, e.q.key("bcseq")).Result()
+	n, err := e.q.AddBroadcast(ctx, text)
 	if err != nil {
-		return 0, fmt.Errorf("delivery: broadcast: unable to number it: %w", err)
-	}
-	if err := e.q.rdb.Set(ctx, e.q.key("bc", strconv.FormatInt(n, 10)), text, broadcastTTL).Err(); err != nil {
-		return 0, fmt.Errorf("delivery: broadcast: unable to save its text: %w", err)
+		return 0, fmt.Errorf("delivery: broadcast: %w", err)
 	}
 	recipients := make(map[int64]int, len(ids))
 	for _, id := range ids {
 		recipients[id] = prioNormal
 	}
-	added, err := e.q.enqueue(ctx, e.now(), item{broadcast: n}.String(), recipients)
+	added, err := e.q.Enqueue(ctx, e.now(), item{broadcast: n}.String(), recipients)
 	if added > 0 {
 		e.wake()
 	}
@@ -202,14 +192,12 @@ func (e *Engine) Broadcast(ctx context.Context, text string) (int, error) {
 	return int(active), nil
 }
 
-// broadcastText reads the text of broadcast n.
+// broadcastText reads the text of broadcast n; an error wraps
+// news.ErrNotFound once it has expired.
 func (e *Engine) broadcastText(ctx context.Context, n int64) (string, error) {
-	s, err := e.q.rdb.Get(ctx, e.q.key("bc", strconv.FormatInt(n, 10))).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", fmt.Errorf("delivery: broadcast %d: %w", n, news.ErrNotFound)
-	}
+	s, err := e.q.BroadcastText(ctx, n)
 	if err != nil {
-		return "", fmt.Errorf("delivery: unable to read broadcast %d: %w", n, err)
+		return "", fmt.Errorf("delivery: %w", err)
 	}
 	return s, nil
 }

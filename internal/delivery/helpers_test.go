@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"newsbot/internal/news"
+	"newsbot/internal/queue"
 	"newsbot/internal/redistest"
 	"newsbot/internal/store"
 	"newsbot/internal/telegram"
@@ -131,12 +132,6 @@ func tgErr(k telegram.Kind, desc string) *telegram.Error {
 	return &telegram.Error{Kind: k, Description: desc, Method: "sendMessage"}
 }
 
-// backend is a Redis to run the queue on.
-type backend struct {
-	name  string
-	start func(t *testing.T) redis.UniversalClient
-}
-
 func realRedis(t *testing.T) redis.UniversalClient { return redistest.Start(t).Client() }
 
 func miniRedis(t *testing.T) redis.UniversalClient {
@@ -145,10 +140,6 @@ func miniRedis(t *testing.T) redis.UniversalClient {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
-
-// backends lists Redis and the embedded miniredis: the queue must work on
-// both.
-var backends = []backend{{"redis", realRedis}, {"miniredis", miniRedis}}
 
 func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("DELIVERY_TEST_LOG") != "" {
@@ -160,6 +151,16 @@ func testLogger(t testing.TB) *slog.Logger {
 func newStore(rdb redis.UniversalClient) *store.Store {
 	return store.New(rdb, store.Options{Prefix: "t:", Logger: slog.New(slog.DiscardHandler)})
 }
+
+// queueOf returns the queue on st's Redis under st.Key("delivery"), as
+// the app builds it.
+func queueOf(st *store.Store) *queue.Queue { return queue.New(st.Client(), st.Key("delivery")) }
+
+// queueOn is queueOf on a store with the tests' prefix.
+func queueOn(rdb redis.UniversalClient) *queue.Queue { return queueOf(newStore(rdb)) }
+
+// late returns how many send slots e's limiter voided as too late.
+func late(e *Engine) int64 { return e.lim.(*queue.Limiter).Late() }
 
 // seedChat creates an active chat following tags in lang.
 func seedChat(t testing.TB, st *store.Store, id int64, lang news.Lang, breaking bool, tags ...string) {

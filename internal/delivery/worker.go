@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"newsbot/internal/news"
+	"newsbot/internal/queue"
 	"newsbot/internal/telegram"
 )
 
@@ -25,6 +26,21 @@ const (
 	// redisRetry is the pause after a failed Redis call in the loop.
 	redisRetry = 500 * time.Millisecond
 )
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // Run starts Config.Workers senders and blocks until ctx is done. Sends in
 // progress then finish (each is bounded by max(Lease/3, 15s)) and their outcome is
@@ -61,7 +77,7 @@ func (e *Engine) worker(ctx context.Context, n int) {
 	log := e.log.With(slog.Int("worker", n))
 	for ctx.Err() == nil {
 		wake := e.wakeChan()
-		res, err := e.q.claim(ctx, e.now(), e.token(), e.cfg.Lease)
+		res, err := e.q.Claim(ctx, e.now(), e.token(), e.cfg.Lease)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -70,13 +86,13 @@ func (e *Engine) worker(ctx context.Context, n int) {
 			_ = sleep(ctx, redisRetry)
 			continue
 		}
-		switch res.state {
-		case claimPause:
-			_ = sleep(ctx, res.wait)
-		case claimIdle:
-			e.idleWait(ctx, wake, res.wait)
-		case claimGot:
-			e.process(ctx, res.c)
+		switch res.State {
+		case queue.Paused:
+			_ = sleep(ctx, res.Wait)
+		case queue.Idle:
+			e.idleWait(ctx, wake, res.Wait)
+		case queue.Got:
+			e.process(ctx, newClaimed(res.Claim))
 		}
 	}
 }
@@ -155,7 +171,7 @@ func (e *Engine) record(parent context.Context, c claimed, o outcome, deadline t
 	wait := 50 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)
-		held, err := e.q.finish(ctx, e.now(), c, o)
+		held, err := e.finish(ctx, c, o)
 		cancel()
 		if err == nil {
 			if !held && (len(o.sent) > 0 || o.messages > 0) {
@@ -174,6 +190,15 @@ func (e *Engine) record(parent context.Context, c claimed, o outcome, deadline t
 		<-t.C
 		wait = min(wait*2, time.Second)
 	}
+}
+
+// finish records o in the queue and releases the claim.
+func (e *Engine) finish(ctx context.Context, c claimed, o outcome) (bool, error) {
+	qo, err := o.queued()
+	if err != nil {
+		return false, err
+	}
+	return e.q.Finish(ctx, e.now(), c.raw, qo)
 }
 
 // deliver decides what to send to the claimed chat, sends it and fills j.o.
@@ -313,20 +338,20 @@ func refs(ps []pending) []string {
 // j.o. depth counts the resends made for this message (plain text, shorter
 // digest).
 func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, depth int) {
-	s, err := e.lim.wait(j.parent, e.cfg.Lease/4)
+	s, err := e.lim.Wait(j.parent, e.cfg.Lease/4)
 	if err != nil {
 		// Nothing was sent: the items wait, no attempt is counted.
-		var p errPaused
+		var p queue.PausedError
 		switch {
 		case errors.As(err, &p):
-			j.after(e.now(), p.d)
+			j.after(e.now(), p.For)
 		case j.parent.Err() == nil:
 			j.log.Warn("Unable to reserve a send slot; the message waits.", slog.Any("error", err))
 			j.after(e.now(), e.cfg.Backoff)
 		}
 		return
 	}
-	m.PaidBroadcast = s.paid
+	m.PaidBroadcast = s.Paid
 	start := e.now()
 	_, err = e.send.Send(ctx, m)
 	d := e.now().Sub(start)
@@ -402,7 +427,7 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 	case telegram.Flood:
 		d := max(te.RetryAfter, time.Second)
 		log.Warn("Telegram asked to slow down; every sender pauses.", slog.Duration("retry_after", d))
-		if perr := e.lim.pause(ctx, d); perr != nil {
+		if perr := e.lim.Pause(ctx, d); perr != nil {
 			log.Error("Unable to share the pause.", slog.Any("pause_error", perr))
 		}
 		if e.cfg.Hooks.OnFlood != nil {
@@ -429,33 +454,14 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 		e.sendAndHandle(ctx, j, plain, depth+1)
 
 	case telegram.TooLong:
-		if len(j.batch) <= 1 || depth > 2 {
-			log.Error("A message was too long for Telegram; giving up on it.", slog.Int("units", telegram.Units(m.Text)))
-			e.deadLetter(j, te.Kind.String(), err.Error(), j.batch)
-			return
-		}
-		half := j.batch[:len(j.batch)/2]
-		arts := make([]*news.Article, 0, len(half))
-		for _, p := range half {
-			a, aerr := e.article(ctx, p.item)
-			if aerr != nil {
-				e.retry(j, te.Kind, err, log)
-				return
-			}
-			arts = append(arts, a)
-		}
-		log.Warn("A digest was too long for Telegram; sending fewer articles.", slog.Int("articles", len(half)))
-		j.batch = half
-		short := e.render(arts, half[0].item.edition, half)
-		short.ChatID = m.ChatID
-		e.sendAndHandle(ctx, j, short, depth+1)
+		e.shorten(ctx, j, m, te, err, depth, log)
 
 	case telegram.Blocked, telegram.ChatNotFound:
 		e.strike(ctx, j, te, err, log)
 
 	case telegram.Unauthorized:
 		log.Error("Telegram rejected the bot token; every sender pauses.", slog.Duration("pause", unauthorizedPause))
-		if perr := e.lim.pause(ctx, unauthorizedPause); perr != nil {
+		if perr := e.lim.Pause(ctx, unauthorizedPause); perr != nil {
 			log.Error("Unable to share the pause.", slog.Any("pause_error", perr))
 		}
 		j.after(e.now(), unauthorizedPause)
@@ -477,6 +483,31 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 	default: // Server, NetworkBeforeSend, Conflict, Unknown
 		e.retry(j, te.Kind, err, log)
 	}
+}
+
+// shorten resends a digest Telegram found too long with half its
+// articles; a single article (or a third try) is dead-lettered.
+func (e *Engine) shorten(ctx context.Context, j *job, m telegram.Message, te *telegram.Error, err error, depth int, log *slog.Logger) {
+	if len(j.batch) <= 1 || depth > 2 {
+		log.Error("A message was too long for Telegram; giving up on it.", slog.Int("units", telegram.Units(m.Text)))
+		e.deadLetter(j, te.Kind.String(), err.Error(), j.batch)
+		return
+	}
+	half := j.batch[:len(j.batch)/2]
+	arts := make([]*news.Article, 0, len(half))
+	for _, p := range half {
+		a, aerr := e.article(ctx, p.item)
+		if aerr != nil {
+			e.retry(j, te.Kind, err, log)
+			return
+		}
+		arts = append(arts, a)
+	}
+	log.Warn("A digest was too long for Telegram; sending fewer articles.", slog.Int("articles", len(half)))
+	j.batch = half
+	short := e.render(arts, half[0].item.edition, half)
+	short.ChatID = m.ChatID
+	e.sendAndHandle(ctx, j, short, depth+1)
 }
 
 // retry schedules the batch for another attempt, or dead-letters the items
@@ -578,7 +609,7 @@ func (e *Engine) migrate(ctx context.Context, j *job, to int64, log *slog.Logger
 	}
 	// Everything still pending moves, entries dropped this turn included:
 	// they are dropped again on the new ID's turn.
-	if qerr := e.q.migrate(ctx, e.now(), j.c, to); qerr != nil {
+	if qerr := e.q.Migrate(ctx, e.now(), j.c.raw, to); qerr != nil {
 		log.Warn("Unable to move the chat's queue; retrying later.", slog.Any("migrate_error", qerr))
 		e.retry(j, telegram.Migrated, err, log)
 		return

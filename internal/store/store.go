@@ -1,7 +1,9 @@
 // Package store keeps newsbot's state in Redis: readers (chats) with their
 // subscriptions and the per-edition indexes used for fan-out, the article IDs
 // already seen, recent articles with the tags they carry, the Telegram update
-// offset, and small flags. It is the only package that imports go-redis.
+// offset, and small flags. With package queue (delivery's state, built by
+// the app on Client and Key("delivery")) it is the only package that
+// imports go-redis.
 //
 // Every key is built in keys.go and documented in docs/redis-keys.md.
 // Writes that touch more than one key are atomic (WATCH/MULTI or a Lua
@@ -104,8 +106,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Key returns the prefix followed by parts joined with ':'. Other packages
-// (delivery) build their keys with it; the parts are not validated.
+// Key returns the prefix followed by parts joined with ':'. The app gives
+// Key("delivery") to package queue as its prefix; the parts are not
+// validated.
 func (s *Store) Key(parts ...string) string {
 	return s.opts.Prefix + strings.Join(parts, ":")
 }
