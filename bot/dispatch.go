@@ -83,7 +83,13 @@ func (d *dispatcher) submit(ctx context.Context, u telegram.Update) {
 			l.recent = append(l.recent, now)
 		}
 	}
-	l.queue = append(l.queue, j)
+	if j.slowDown {
+		// The notice goes before the chat's queued replies: it explains
+		// why the next ones will be missing.
+		l.queue = append([]job{j}, l.queue...)
+	} else {
+		l.queue = append(l.queue, j)
+	}
 	d.pending[u.UpdateID] = struct{}{}
 	if !l.running {
 		l.running = true

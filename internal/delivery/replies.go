@@ -32,28 +32,42 @@ type pauseWaiter interface {
 // from, so replies, news and every process of the token stay within one
 // global rate and one pause after a 429. A reply that meets a 429 shares
 // the pause, waits retry_after and is sent again: the person waiting gets
-// the answer, late, rather than an error. Callback answers take no slot
+// the answer, late, rather than an error. Replies to one chat keep to the
+// per-chat limit (chatPacer). Callback answers take no slot
 // but wait out a pause. A reply reserves the next slot as it comes, so it
 // waits only behind the sends already reserved (about rate × round trip of
 // them, see Config.Workers), never behind a whole broadcast.
 type Replies struct {
-	api ReplyClient
-	e   *Engine
+	api   ReplyClient
+	e     *Engine
+	chats *chatPacer
 }
 
 // Replies wraps api with the engine's shared budget.
-func (e *Engine) Replies(api ReplyClient) *Replies { return &Replies{api: api, e: e} }
+func (e *Engine) Replies(api ReplyClient) *Replies {
+	return &Replies{api: api, e: e, chats: newChatPacer(e.now, e.interval)}
+}
 
 // maxReplyFloods bounds the 429s one reply meets before it gives up.
 const maxReplyFloods = 5
 
-// withBudget runs a send or edit in a slot, again after each 429.
-func (r *Replies) withBudget(ctx context.Context, what string, do func() error) error {
+// withBudget runs a send or edit to chat in a slot, within the chat's own
+// limit, again after each 429.
+func (r *Replies) withBudget(ctx context.Context, chat int64, what string, do func() error) error {
 	for n := 0; ; n++ {
+		if err := r.chats.wait(ctx, chat); err != nil {
+			return fmt.Errorf("delivery: unable to %s: %w", what, err)
+		}
 		if _, err := r.e.lim.Wait(ctx, -1); err != nil {
 			return fmt.Errorf("delivery: unable to %s: %w", what, err)
 		}
-		err := do()
+		ge, err := r.e.guard.acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("delivery: unable to %s: %w", what, err)
+		}
+		start := r.e.now()
+		err = do()
+		r.e.guard.finish(ge, start)
 		var te *telegram.Error
 		if !errors.As(err, &te) || te.Kind != telegram.Flood || n >= maxReplyFloods {
 			return err
@@ -73,7 +87,7 @@ func (r *Replies) withBudget(ctx context.Context, what string, do func() error) 
 // Send sends a message within the shared budget.
 func (r *Replies) Send(ctx context.Context, m telegram.Message) (int, error) {
 	var id int
-	err := r.withBudget(ctx, "send a reply", func() error {
+	err := r.withBudget(ctx, m.ChatID, "send a reply", func() error {
 		var err error
 		id, err = r.api.Send(ctx, m)
 		return err
@@ -83,7 +97,7 @@ func (r *Replies) Send(ctx context.Context, m telegram.Message) (int, error) {
 
 // EditText edits a message within the shared budget.
 func (r *Replies) EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *telegram.InlineKeyboard) error {
-	return r.withBudget(ctx, "edit a message", func() error {
+	return r.withBudget(ctx, chatID, "edit a message", func() error {
 		return r.api.EditText(ctx, chatID, messageID, text, parseMode, markup)
 	})
 }
