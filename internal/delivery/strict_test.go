@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -50,6 +52,29 @@ func TestAcceptanceStrictLimitAtFullRate(t *testing.T) {
 			}
 			if ratio < 0.97 {
 				t.Errorf("achieved rate ratio %.3f, want ≥ 0.97", ratio)
+			}
+		})
+	}
+}
+
+// BenchmarkStrictBroadcast drives the broadcast rows of docs/benchmarks.md
+// (issue 10) against the strict fake: STRICT_BENCH_N readers (600) at
+// SEND_RATE 30, for each round trip of 50, 200 and 500 ms. It reports the
+// ratio to 30/s, the 429s and the busiest second the server saw.
+func BenchmarkStrictBroadcast(b *testing.B) {
+	n := 600
+	if v, err := strconv.Atoi(os.Getenv("STRICT_BENCH_N")); err == nil && v > 0 {
+		n = v
+	}
+	for _, rtt := range []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond} {
+		b.Run(rtt.String(), func(b *testing.B) {
+			for range b.N {
+				r, st, env := strictBroadcast(b, n, telegramtest.StrictLimit, rtt, nil)
+				b.ReportMetric(r.rate()/telegramtest.StrictLimit, "ratio")
+				b.ReportMetric(float64(st.TooManyRequests), "429s")
+				b.ReportMetric(float64(st.InsideRetryAfter), "inside_retry_after")
+				b.ReportMetric(float64(r.duplicates), "duplicates")
+				b.ReportMetric(float64(telegramtest.MaxPerSecond(env.srv.Arrivals())), "busiest_second")
 			}
 		})
 	}
