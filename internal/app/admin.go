@@ -86,7 +86,7 @@ const driftAlertEvery = 6 * time.Hour
 // driftAlert tells every admin that the site stopped yielding something:
 // once per edition in driftAlertEvery, however many layers fail (one outage
 // often breaks the feed and the list page together).
-func (a *adminService) driftAlert(ctx context.Context, tg *telegram.Client, log *slog.Logger, d upravda.DriftAlert) {
+func (a *adminService) driftAlert(ctx context.Context, tg messageSender, log *slog.Logger, d upravda.DriftAlert) {
 	log.Error("The source drifted: a layer keeps failing.", "edition", d.Edition, "layer", d.Layer, "failures", d.Failures, "err", d.Err)
 	first, err := a.store.SetOnce(ctx, "alert:drift:"+string(d.Edition), driftAlertEvery)
 	if err != nil || !first {
@@ -105,14 +105,20 @@ func (a *adminService) driftAlert(ctx context.Context, tg *telegram.Client, log 
 
 // lossAlert tells every admin that the store lost data (the guard has
 // logged it already).
-func (a *adminService) lossAlert(ctx context.Context, tg *telegram.Client, log *slog.Logger, l integrity.Loss) {
+func (a *adminService) lossAlert(ctx context.Context, tg messageSender, log *slog.Logger, l integrity.Loss) {
 	a.alert(ctx, tg, log, func(lang news.Lang) string {
 		return a.cat.T(lang, "admin.dataloss", "reason", html.EscapeString(l.Reason))
 	})
 }
 
+// messageSender sends one message: the engine's Replies (within the shared
+// budget) or, before the engine exists, the client itself.
+type messageSender interface {
+	Send(ctx context.Context, m telegram.Message) (int, error)
+}
+
 // alert sends every admin a message rendered in the admin's language.
-func (a *adminService) alert(ctx context.Context, tg *telegram.Client, log *slog.Logger, render func(news.Lang) string) {
+func (a *adminService) alert(ctx context.Context, tg messageSender, log *slog.Logger, render func(news.Lang) string) {
 	for _, id := range a.cfg.AdminChatIDs {
 		lang := news.English
 		if c, err := a.store.Chat(ctx, id); err == nil && c.Lang.Valid() {

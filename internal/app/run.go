@@ -224,7 +224,9 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	admin := &adminService{cfg: cfg, store: st, engine: engine, cat: cat}
-	b := bot.New(tg, st, admin, cat, bot.Config{
+	// Replies, edits and admin alerts draw from the engine's shared budget.
+	replies := engine.Replies(tg)
+	b := bot.New(replies, st, admin, cat, bot.Config{
 		UserName: client.Self().UserName, AdminChatIDs: cfg.AdminChatIDs, Logger: log,
 	})
 	src, err := newSource(cfg, log, upravda.Hooks{
@@ -235,7 +237,7 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		OnPollDuration: func(ed news.Lang, d time.Duration) { m.PollDuration.WithLabelValues(string(ed)).Observe(d.Seconds()) },
 		OnDrift: func(a upravda.DriftAlert) {
 			m.SourceDrift.WithLabelValues(string(a.Edition), a.Layer).Inc()
-			admin.driftAlert(ctx, client, log, a)
+			admin.driftAlert(ctx, replies, log, a)
 		},
 	})
 	if err != nil {
@@ -246,7 +248,7 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		OnLoss: func(ctx context.Context, l integrity.Loss) {
 			m.StoreDataLoss.Inc()
 			h.storeLost()
-			admin.lossAlert(ctx, client, log, l)
+			admin.lossAlert(ctx, replies, log, l)
 		},
 	})
 	pl := poller.New(src, st, engine, poller.Config{

@@ -212,7 +212,8 @@ func prioOf(breaking bool) int {
 
 // sendEdit takes a global slot and edits the message.
 func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog, p pending, rec queue.SentMessage, m telegram.Message, d uint64) {
-	if _, err := e.lim.Wait(j.parent, e.cfg.Lease/4); err != nil {
+	slot, err := e.lim.Wait(j.parent, e.cfg.Lease/4)
+	if err != nil {
 		var pe queue.PausedError
 		if errors.As(err, &pe) {
 			j.after(e.now(), pe.For)
@@ -221,9 +222,17 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 		}
 		return
 	}
+	// Edits count against the same strict sliding second as sends.
+	var ge *guardEntry
+	if !slot.Paid {
+		if ge, err = e.guard.acquire(j.parent); err != nil {
+			return // shutting down: nothing was sent
+		}
+	}
 	start := e.now()
 	// https://core.telegram.org/bots/api#editmessagetext
-	err := ed.EditText(ctx, j.c.chat, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
+	err = ed.EditText(ctx, j.c.chat, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
+	e.guard.finish(ge, start)
 	j.after(start, e.interval(j.c.chat))
 	kind := "ok"
 	if err != nil {

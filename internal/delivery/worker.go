@@ -76,6 +76,10 @@ func (e *Engine) Run(ctx context.Context) error {
 func (e *Engine) worker(ctx context.Context, n int) {
 	log := e.log.With(slog.Int("worker", n))
 	for ctx.Err() == nil {
+		if n >= e.activeWorkers() {
+			_ = sleep(ctx, idleSenderCheck)
+			continue
+		}
 		wake := e.wakeChan()
 		res, err := e.q.Claim(ctx, e.now(), e.token(), e.cfg.Lease)
 		if err != nil {
@@ -355,10 +359,21 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 		}
 		return
 	}
+	// The slot is the shared spacing of starts; the guard then keeps this
+	// process's arrivals within a strict server's sliding second.
+	// Paid sends are outside the free sliding second.
+	var ge *guardEntry
+	if !s.Paid {
+		if ge, err = e.guard.acquire(j.parent); err != nil {
+			return // shutting down: nothing was sent
+		}
+	}
 	m.PaidBroadcast = s.Paid
 	start := e.now()
 	msgID, err := e.send.Send(ctx, m)
+	e.guard.finish(ge, start)
 	d := e.now().Sub(start)
+	e.noteSendTime(d)
 	// The chat's next message waits for the per-chat interval from this
 	// request, whatever its outcome.
 	j.after(start, e.interval(j.c.chat))

@@ -89,10 +89,9 @@ func canonicalMethod(name string) (string, bool) {
 	return "", false
 }
 
-// isSend reports whether faults apply to method.
-func isSend(method string) bool {
-	return method == "sendMessage" || method == "sendPhoto" || method == "editMessageText"
-}
+// isSend reports whether faults apply to method: those that send or edit a
+// message.
+func isSend(method string) bool { return limited(method) }
 
 // serveHTTP routes /bot<token>/<method>.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -110,6 +109,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAnswer(w, answer{status: http.StatusNotFound, description: "Not Found"})
 		return
 	}
+	rtt := s.latency()
+	if !s.travel(r, rtt) {
+		return
+	}
+	// The answer travels back for half the round trip too.
+	respond := func(a answer) {
+		s.travel(r, rtt)
+		writeAnswer(w, a)
+	}
 	s.mu.Lock()
 	s.stats.Requests[method]++
 	s.mu.Unlock()
@@ -117,14 +125,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a := badRequest("%s", err.Error())
 		s.count(a)
-		writeAnswer(w, a)
+		respond(a)
 		return
 	}
 
 	s.mu.Lock()
 	if a, failed := s.failNextLocked(method); failed {
+		if a.status == http.StatusTooManyRequests {
+			s.notePauseLocked(nil, a, true, s.now())
+		}
 		s.mu.Unlock()
-		writeAnswer(w, a)
+		respond(a)
 		return
 	}
 	var (
@@ -137,7 +148,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if serverErr {
 			a := s.injectedServerErrorLocked()
 			s.mu.Unlock()
-			writeAnswer(w, a)
+			respond(a)
 			return
 		}
 	}
@@ -171,7 +182,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 		}
 	}
-	writeAnswer(w, a)
+	respond(a)
 }
 
 // call runs every method but getUpdates.
