@@ -168,21 +168,27 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		hangUp(w)
 		return
 	}
-	if a.delivered && slowDelay > 0 {
-		s.mu.Lock()
-		s.stats.Slow++
-		s.mu.Unlock()
-		t := time.NewTimer(slowDelay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-s.closed:
-			t.Stop()
-		}
+	if a.delivered && slowDelay > 0 && !s.slowAnswer(r, slowDelay) {
+		return
 	}
 	respond(a)
+}
+
+// slowAnswer holds an answer for d (SlowRate); it reports false when the
+// client gave up meanwhile.
+func (s *Server) slowAnswer(r *http.Request, d time.Duration) bool {
+	s.mu.Lock()
+	s.stats.Slow++
+	s.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		return false
+	case <-s.closed:
+	}
+	return true
 }
 
 // call runs every method but getUpdates.
