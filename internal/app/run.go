@@ -217,12 +217,14 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 					m.PublishLatency.Observe(published.Seconds())
 				}
 			},
-			OnDeadLetter: func() { m.DeadLetters.Inc() },
+			OnDeadLetter:  func() { m.DeadLetters.Inc() },
+			OnRateInForce: func(perSecond float64) { m.SendRateInForce.Set(perSecond) },
 		},
 	}, st, queue.New(st.Client(), st.Key("delivery")), tg, bot.NewRenderer(cat))
 	if err != nil {
 		return err
 	}
+	m.SendRateInForce.Set(engine.RateInForce())
 	admin := &adminService{cfg: cfg, store: st, engine: engine, cat: cat}
 	// Replies, edits and admin alerts draw from the engine's shared budget.
 	replies := engine.Replies(tg)

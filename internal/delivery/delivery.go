@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -153,6 +154,9 @@ type Hooks struct {
 	// OnInactive is called when a chat is marked inactive after its
 	// strikes.
 	OnInactive func(chatID int64)
+	// OnRateInForce is called with the shared free rate in force
+	// (messages a second) when this process learns that it changed.
+	OnRateInForce func(perSecond float64)
 }
 
 // Stats is a snapshot of the queue, shared by every process.
@@ -228,6 +232,12 @@ type sendLimiter interface {
 	Wait(ctx context.Context, maxPause time.Duration) (queue.Slot, error)
 	// Pause makes every sender wait d.
 	Pause(ctx context.Context, d time.Duration) error
+	// Flood makes every sender wait retryAfter after a 429 to a request
+	// started at start, and lowers the shared rate in force.
+	Flood(ctx context.Context, retryAfter time.Duration, start time.Time, seen queue.Seen) error
+	// RateInForce returns the free rate in force, messages a second (0:
+	// not adaptive).
+	RateInForce() float64
 }
 
 var _ sendLimiter = (*queue.Limiter)(nil)
@@ -257,7 +267,9 @@ type Engine struct {
 	wakeCh chan struct{} // closed (and replaced) to wake idle senders
 
 	running  atomic.Bool
-	sendTime atomic.Int64 // moving mean of a send's duration (ns)
+	sendTime atomic.Int64  // moving mean of a send's duration (ns)
+	rate     atomic.Uint64 // the free rate in force last acted on (float64 bits)
+	resumed  resumeTally   // this process's sends after the last pause
 }
 
 // New returns an engine reading chats and articles from st and keeping
@@ -268,7 +280,7 @@ func New(cfg Config, st *store.Store, q *queue.Queue, s Sender, r Renderer) (*En
 		return nil, fmt.Errorf("delivery: no store or queue: %w", news.ErrInvalid)
 	}
 	return newEngine(cfg, st, q, func(free, paid time.Duration, now func() time.Time) sendLimiter {
-		return q.Limiter(free, paid, now)
+		return q.AdaptiveLimiter(free, paid, now, adaptiveRate(float64(time.Second+JitterMargin)/float64(free)))
 	}, s, r)
 }
 
@@ -310,6 +322,7 @@ func newEngine(cfg Config, st chatStore, q queueStore,
 	}
 	e.lim = newLimiter(e.freeIv, e.paidIv, cfg.Now)
 	e.guard = newArrivalGuard(cfg.Rate, cfg.Now)
+	e.rate.Store(math.Float64bits(cfg.Rate))
 	return e, nil
 }
 

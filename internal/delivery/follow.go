@@ -222,6 +222,7 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 		}
 		return
 	}
+	e.noteRate()
 	// Edits count against the same strict sliding second as sends.
 	var ge *guardEntry
 	if !slot.Paid {
@@ -233,6 +234,9 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 	// https://core.telegram.org/bots/api#editmessagetext
 	err = ed.EditText(ctx, j.c.chat, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
 	e.guard.finish(ge, start)
+	if !slot.Paid {
+		e.resumed.note(start, err == nil)
+	}
 	j.after(start, e.interval(j.c.chat))
 	kind := "ok"
 	if err != nil {
@@ -258,9 +262,11 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 		te := &telegram.Error{}
 		errors.As(err, &te)
 		dur := max(te.RetryAfter, time.Second)
-		if perr := e.lim.Pause(ctx, dur); perr != nil {
+		if perr := e.lim.Flood(ctx, dur, start, e.resumed.seen(start)); perr != nil {
 			j.log.Error("Unable to share the pause.", slog.Any("err", perr))
 		}
+		e.resumed.reset(e.now().Add(dur))
+		e.noteRate()
 		j.after(e.now(), dur)
 	default:
 		e.retry(j, k, err, j.log)

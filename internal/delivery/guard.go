@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -18,15 +19,20 @@ import (
 // a second earlier than its own, and no second holds more than n. The guard waits only when a round trip
 // was longer than the shortest, by that excess: the margin follows the
 // jitter actually measured instead of being configured.
+//
+// n follows the rate in force (setRate, adapt.go): after a 429 lowered the
+// shared rate, no sliding second holds more of this process's sends than
+// the new rate.
 type arrivalGuard struct {
-	n   int
 	now func() time.Time
 
 	turn chan struct{} // held by the one acquirer taking the next place
 
 	mu     sync.Mutex
-	ring   []*guardEntry // the last n sends, by sequence number mod n
-	seq    int
+	n      int           // sends allowed per sliding second, at most len(ring)
+	ring   []*guardEntry // the last len(ring) sends, by sequence number mod len(ring)
+	seq    int           // sequence number of the next send
+	next   int           // first sequence number not yet folded
 	minRTT time.Duration // shortest round trip seen; 0 until one is
 	folded time.Time     // latest answer of the sends n or more places back
 }
@@ -53,6 +59,18 @@ func newArrivalGuard(perSecond float64, now func() time.Time) *arrivalGuard {
 	return &arrivalGuard{n: n, now: now, turn: make(chan struct{}, 1), ring: make([]*guardEntry, n)}
 }
 
+// setRate sets the sends allowed in a sliding second for a rate in force
+// (rounded up: the rate is a count the server was seen to accept, or a
+// fraction of the configured one), at most the configured rate.
+func (g *arrivalGuard) setRate(perSecond float64) {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.n = min(len(g.ring), max(1, int(math.Ceil(perSecond-1e-6))))
+}
+
 // acquire waits until a send may start and returns its entry, to pass to
 // finish when the answer (or the failure) comes.
 func (g *arrivalGuard) acquire(ctx context.Context) (*guardEntry, error) {
@@ -65,34 +83,50 @@ func (g *arrivalGuard) acquire(ctx context.Context) (*guardEntry, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-g.turn }()
+	if err := g.fold(ctx); err != nil {
+		return nil, err
+	}
 	g.mu.Lock()
-	old := g.ring[g.seq%g.n]
+	waited := g.seq >= g.n
+	at := g.folded.Add(time.Second - g.minRTT + rttSlack(g.minRTT))
 	g.mu.Unlock()
-	if old != nil {
-		select {
-		case <-old.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		g.mu.Lock()
-		// Answers come back out of order: every send up to this one's
-		// n-th predecessor must be more than a second older, so the
-		// latest of their answers counts.
-		if old.end.After(g.folded) {
-			g.folded = old.end
-		}
-		at := g.folded.Add(time.Second - g.minRTT + rttSlack(g.minRTT))
-		g.mu.Unlock()
+	if waited {
 		if err := sleep(ctx, at.Sub(g.now())); err != nil {
 			return nil, err
 		}
 	}
 	e := &guardEntry{done: make(chan struct{})}
 	g.mu.Lock()
-	g.ring[g.seq%g.n] = e
+	g.ring[g.seq%len(g.ring)] = e
 	g.seq++
 	g.mu.Unlock()
 	return e, nil
+}
+
+// fold waits for the answers of every send n or more places before the
+// next one and keeps the latest: answers come back out of order, and each
+// of those sends must be more than a second older than the next.
+func (g *arrivalGuard) fold(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		if g.next > g.seq-g.n {
+			g.mu.Unlock()
+			return nil
+		}
+		old := g.ring[g.next%len(g.ring)]
+		g.mu.Unlock()
+		select {
+		case <-old.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		g.mu.Lock()
+		if old.end.After(g.folded) {
+			g.folded = old.end
+		}
+		g.next++
+		g.mu.Unlock()
+	}
 }
 
 // finish records that e's request, started at start, was answered now.

@@ -47,7 +47,8 @@ func (e *Engine) noteSendTime(d time.Duration) {
 	}
 }
 
-// activeWorkers is how many senders may work now.
+// activeWorkers is how many senders may work now: the count follows the
+// rate in force (adapt.go).
 func (e *Engine) activeWorkers() int {
 	if !e.cfg.autoWorkers {
 		return e.cfg.Workers
@@ -56,7 +57,7 @@ func (e *Engine) activeWorkers() int {
 	if mean == 0 {
 		mean = assumedRoundTrip
 	}
-	n := int(math.Ceil(inFlightHeadroom*e.cfg.Rate*mean.Seconds())) + inFlightSpare
+	n := int(math.Ceil(inFlightHeadroom*e.rateInForce()*mean.Seconds())) + inFlightSpare
 	return min(e.cfg.Workers, max(DefaultWorkers, n))
 }
 

@@ -61,6 +61,7 @@ func (r *Replies) withBudget(ctx context.Context, chat int64, what string, do fu
 		if _, err := r.e.lim.Wait(ctx, -1); err != nil {
 			return fmt.Errorf("delivery: unable to %s: %w", what, err)
 		}
+		r.e.noteRate()
 		ge, err := r.e.guard.acquire(ctx)
 		if err != nil {
 			return fmt.Errorf("delivery: unable to %s: %w", what, err)
@@ -68,6 +69,7 @@ func (r *Replies) withBudget(ctx context.Context, chat int64, what string, do fu
 		start := r.e.now()
 		err = do()
 		r.e.guard.finish(ge, start)
+		r.e.resumed.note(start, err == nil)
 		var te *telegram.Error
 		if !errors.As(err, &te) || te.Kind != telegram.Flood || n >= maxReplyFloods {
 			return err
@@ -75,12 +77,7 @@ func (r *Replies) withBudget(ctx context.Context, chat int64, what string, do fu
 		d := max(te.RetryAfter, time.Second)
 		r.e.log.Warn("Telegram asked to slow down during a reply; every sender pauses and the reply waits.",
 			slog.String("reply", what), slog.Duration("retry_after", d))
-		if perr := r.e.lim.Pause(ctx, d); perr != nil {
-			r.e.log.Error("Unable to share the pause.", slog.Any("err", perr))
-		}
-		if r.e.cfg.Hooks.OnFlood != nil {
-			r.e.cfg.Hooks.OnFlood(d)
-		}
+		r.e.flood(ctx, r.e.log, d, start)
 	}
 }
 

@@ -125,6 +125,7 @@ type job struct {
 	batch  []pending // the items of this message
 	o      outcome
 	log    *slog.Logger
+	sentAt time.Time // start of the last request made for this job
 }
 
 // after makes the chat wait at least d from now.
@@ -359,6 +360,7 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 		}
 		return
 	}
+	e.noteRate()
 	// The slot is the shared spacing of starts; the guard then keeps this
 	// process's arrivals within a strict server's sliding second.
 	// Paid sends are outside the free sliding second.
@@ -370,8 +372,12 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 	}
 	m.PaidBroadcast = s.Paid
 	start := e.now()
+	j.sentAt = start
 	msgID, err := e.send.Send(ctx, m)
 	e.guard.finish(ge, start)
+	if !s.Paid {
+		e.resumed.note(start, err == nil)
+	}
 	d := e.now().Sub(start)
 	e.noteSendTime(d)
 	// The chat's next message waits for the per-chat interval from this
@@ -459,12 +465,7 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 	case telegram.Flood:
 		d := max(te.RetryAfter, time.Second)
 		log.Warn("Telegram asked to slow down; every sender pauses.", slog.Duration("retry_after", d))
-		if perr := e.lim.Pause(ctx, d); perr != nil {
-			log.Error("Unable to share the pause.", slog.Any("pause_error", perr))
-		}
-		if e.cfg.Hooks.OnFlood != nil {
-			e.cfg.Hooks.OnFlood(d)
-		}
+		e.flood(ctx, log, d, j.sentAt)
 		j.after(e.now(), d) // the items wait; no attempt is counted
 
 	case telegram.Migrated:

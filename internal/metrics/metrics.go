@@ -24,6 +24,7 @@ type Metrics struct {
 	LastPoll           *prometheus.GaugeVec     // edition: unix time of the last successful poll
 	Sends              *prometheus.CounterVec   // result: ok, flood, blocked, …
 	SendLatency        prometheus.Histogram
+	SendRateInForce    prometheus.Gauge     // the shared free rate in force, messages a second
 	DeliveryLatency    prometheus.Histogram // discovery (queueing) to delivery
 	PublishLatency     prometheus.Histogram // the site's publication time to delivery
 	DeadLetters        prometheus.Counter
@@ -59,6 +60,8 @@ func New() *Metrics {
 		Help: "Bot API send attempts by result: ok, flood (429), blocked (403), bad_request (400), server (5xx), network, …"}, []string{"result"})
 	m.SendLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "newsbot", Name: "send_duration_seconds",
 		Help: "Time of one Bot API send.", Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10}})
+	m.SendRateInForce = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "newsbot", Name: "send_rate_in_force",
+		Help: "The shared send rate in force, messages a second: SEND_RATE unless 429s lowered it (adaptive back-off)."})
 	m.StoreDataLoss = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "newsbot", Name: "store_data_loss_total",
 		Help: "Times the store was found emptied, replaced or restored from an older copy."})
 	f(m.StoreDataLoss)
@@ -79,7 +82,7 @@ func New() *Metrics {
 	m.Updates = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "newsbot", Name: "updates_total",
 		Help: "Telegram updates handled, by kind."}, []string{"kind"})
 	for _, c := range []prometheus.Collector{m.ArticlesDiscovered, m.ArticlesAnnounced, m.ExtractFailures, m.SourceDrift,
-		m.PollDuration, m.PollErrors, m.LastPoll, m.Sends, m.SendLatency, m.DeliveryLatency, m.PublishLatency, m.DeadLetters,
+		m.PollDuration, m.PollErrors, m.LastPoll, m.Sends, m.SendLatency, m.SendRateInForce, m.DeliveryLatency, m.PublishLatency, m.DeadLetters,
 		m.QueueDepth, m.Subscribers, m.RedisErrors, m.Updates} {
 		f(c)
 	}

@@ -17,6 +17,7 @@ import "strconv"
 //	P:dead       LIST   dead letters (JSON), newest first
 //	P:stats      HASH   counters
 //	P:rate, P:rate:paid  STRING GCRA theoretical arrival time (Unix ms, 3 decimals)
+//	P:rate:adapt HASH   the adaptive free rate: r (messages/s) set at t (Unix ms), cut_until, k (limit known), n (free slots since the pause)
 //	P:pause      STRING time (Unix ms) until which every sender waits after a 429
 //
 // Per-chat state is a field or member named by the chat inside these
@@ -41,4 +42,5 @@ func (k keys) dead() string               { return k.name("dead") }
 func (k keys) stats() string              { return k.name("stats") }
 func (k keys) rate() string               { return k.name("rate") }
 func (k keys) ratePaid() string           { return k.name("rate:paid") }
+func (k keys) rateAdapt() string          { return k.name("rate:adapt") }
 func (k keys) pause() string              { return k.name("pause") }

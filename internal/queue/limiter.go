@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,9 @@ type Limiter struct {
 	pauseCh     chan struct{} // closed and replaced when the pause moves
 
 	late atomic.Int64 // slots voided because they came too late
+
+	adapt   *Adaptive     // nil: the free rate is fixed
+	inForce atomic.Uint64 // the free rate in force (float64 bits), as last learned
 
 	paceMu   sync.Mutex
 	nextFree time.Time // earliest start of this process's next free send
@@ -103,6 +107,68 @@ func (l *Limiter) pace(ctx context.Context, s Slot) error {
 // is the clock.
 func (q *Queue) Limiter(free, paid time.Duration, now func() time.Time) *Limiter {
 	return &Limiter{rdb: q.rdb, k: q.k, free: free, paid: paid, now: now, pauseCh: make(chan struct{})}
+}
+
+// Adaptive is the back-off of the shared free rate after 429s: the rate
+// in force is kept in Redis (P:rate:adapt) so that every process follows
+// it. Each 429 (once per retry_after, however many requests in flight meet
+// it) lowers it: to what the server was seen to accept in a second when
+// that can be measured, back to the limit last measured when the rate had
+// recovered above it, and by Cut otherwise. It then recovers by Step every
+// Period without a 429, never above Max.
+type Adaptive struct {
+	Max    float64       // the configured free rate (SEND_RATE), messages a second
+	Min    float64       // the lowest rate in force
+	Cut    float64       // the multiplicative decrease, in (0, 1)
+	Step   float64       // the additive recovery, messages a second per Period
+	Period time.Duration // how long without a 429 each Step takes
+}
+
+// AdaptiveLimiter is Limiter with the free rate backing off after 429s
+// (see Adaptive); free is the interval between free slots at a.Max.
+func (q *Queue) AdaptiveLimiter(free, paid time.Duration, now func() time.Time, a Adaptive) *Limiter {
+	l := q.Limiter(free, paid, now)
+	l.adapt = &a
+	l.inForce.Store(math.Float64bits(a.Max))
+	return l
+}
+
+// RateInForce returns the free rate in force as this process last learned
+// it from Redis, in messages a second; 0 when the rate is not adaptive.
+func (l *Limiter) RateInForce() float64 {
+	if l.adapt == nil {
+		return 0
+	}
+	return math.Float64frombits(l.inForce.Load())
+}
+
+// noteRate records the rate in force from a script's answer.
+func (l *Limiter) noteRate(v string) {
+	if l.adapt == nil {
+		return
+	}
+	if r, err := strconv.ParseFloat(v, 64); err == nil && r > 0 {
+		l.inForce.Store(math.Float64bits(r))
+	}
+}
+
+// adaptArgs are the adaptive parts of the scripts' arguments.
+type adaptArgs struct {
+	Adapt  bool        `json:"adapt"`
+	Max    json.Number `json:"max"`
+	Min    json.Number `json:"min"`
+	Cut    json.Number `json:"cut"`
+	Step   json.Number `json:"step"`
+	Period int64       `json:"period"`
+}
+
+func (l *Limiter) adaptArgs() adaptArgs {
+	a := l.adapt
+	if a == nil {
+		return adaptArgs{Max: "0", Min: "0", Cut: "1", Step: "0"}
+	}
+	f := func(v float64) json.Number { return json.Number(strconv.FormatFloat(v, 'f', 3, 64)) }
+	return adaptArgs{Adapt: true, Max: f(a.Max), Min: f(a.Min), Cut: f(a.Cut), Step: f(a.Step), Period: a.Period.Milliseconds()}
 }
 
 // Late returns how many reserved slots were voided because they came too
@@ -159,11 +225,16 @@ func (l *Limiter) reserve(ctx context.Context) (Slot, time.Duration, error) {
 		Now  json.Number `json:"now"`
 		Free json.Number `json:"free"`
 		Paid json.Number `json:"paid"`
-	}{msNumber(l.now()), durNumber(l.free), durNumber(l.paid)}
-	ks := []string{l.k.pause(), l.k.rate(), l.k.ratePaid()}
+		adaptArgs
+	}{msNumber(l.now()), durNumber(l.free), durNumber(l.paid), l.adaptArgs()}
+	ks := []string{l.k.pause(), l.k.rate(), l.k.ratePaid(), l.k.rateAdapt()}
 	res, err := run(ctx, l.rdb, reserveScript, ks, arg).StringSlice()
 	if err != nil {
 		return Slot{}, 0, fmt.Errorf("queue: unable to reserve a send slot: %w", err)
+	}
+	if len(res) == 3 {
+		l.noteRate(res[2])
+		res = res[:2]
 	}
 	if len(res) != 2 {
 		return Slot{}, 0, errors.New("queue: unable to reserve a send slot: bad script answer")
@@ -224,7 +295,10 @@ func (l *Limiter) Wait(ctx context.Context, maxPause time.Duration) (Slot, error
 				if err := l.pace(ctx, s); err != nil {
 					return Slot{}, err
 				}
-				return s, nil
+				// A pause learned while pacing voids the slot too.
+				if until, _ := l.localPause(); !until.After(l.now()) {
+					return s, nil
+				}
 			}
 		}
 		// Paused: sleep through it (or report it) and reserve anew.
@@ -239,17 +313,49 @@ func (l *Limiter) Wait(ctx context.Context, maxPause time.Duration) (Slot, error
 	}
 }
 
-// Pause makes every sender of the token wait d.
+// Pause makes every sender of the token wait d. The rate in force stays.
 func (l *Limiter) Pause(ctx context.Context, d time.Duration) error {
+	return l.pause(ctx, d, time.Time{}, Seen{})
+}
+
+// Seen is what one process saw of its own free sends started since the
+// last pause ended and before a refused one: how many were made and how
+// many were accepted. It sharpens the measure of the server's limit
+// (Adaptive): the slots counted in Redis include those reserved but not
+// yet sent.
+type Seen struct{ Sent, Accepted int }
+
+// Flood makes every sender of the token wait retryAfter after a 429 to a
+// request that started at start, and lowers the adaptive rate (see
+// Adaptive; the same as Pause when the rate is fixed).
+func (l *Limiter) Flood(ctx context.Context, retryAfter time.Duration, start time.Time, seen Seen) error {
+	return l.pause(ctx, retryAfter, start, seen)
+}
+
+func (l *Limiter) pause(ctx context.Context, d time.Duration, start time.Time, seen Seen) error {
 	now := l.now()
 	l.notePause(now.Add(d))
 	arg := struct {
-		Now int64 `json:"now"`
-		MS  int64 `json:"ms"`
-	}{now.UnixMilli(), d.Milliseconds()}
-	ks := []string{l.k.pause(), l.k.rate(), l.k.ratePaid(), l.k.stats()}
-	if err := run(ctx, l.rdb, pauseScript, ks, arg).Err(); err != nil {
+		Now   int64       `json:"now"`
+		MS    int64       `json:"ms"`
+		Start json.Number `json:"start"`
+		Free  json.Number `json:"free"`
+		Sent  int         `json:"sent"`
+		Acc   int         `json:"acc"`
+		adaptArgs
+	}{now.UnixMilli(), d.Milliseconds(), "0", durNumber(l.free), seen.Sent, seen.Accepted, l.adaptArgs()}
+	if start.IsZero() {
+		arg.Adapt = false
+	} else {
+		arg.Start = msNumber(start)
+	}
+	ks := []string{l.k.pause(), l.k.rate(), l.k.ratePaid(), l.k.stats(), l.k.rateAdapt()}
+	v, err := run(ctx, l.rdb, pauseScript, ks, arg).Text()
+	if err != nil {
 		return fmt.Errorf("queue: unable to pause sending: %w", err)
+	}
+	if arg.Adapt {
+		l.noteRate(v)
 	}
 	return nil
 }

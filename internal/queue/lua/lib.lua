@@ -88,3 +88,15 @@ local function release(kReady, kInflight, kLease, kOwed, kNotBefore, chat, token
   end
   return 0
 end
+
+-- rateInForce is the adaptive free rate at now, in messages a second: the
+-- rate set after the last 429 (field r of the adapt hash, at time t) plus
+-- step for every period since, at most max; max when none is set.
+local function rateInForce(kAdapt, now, max, step, period)
+  local r = num(redis.call('HGET', kAdapt, 'r'))
+  if r <= 0 then return max end
+  local t = num(redis.call('HGET', kAdapt, 't'))
+  if period > 0 and now > t then r = r + math.floor((now - t) / period) * step end
+  if r > max then r = max end
+  return r
+end

@@ -1,0 +1,134 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"newsbot/internal/queue"
+)
+
+// Adaptive back-off. When 429s keep coming at the configured rate (another
+// bot on the same token, a lower limit for a new bot, paid limits switched
+// off), the shared free rate in force drops (queue.Adaptive, kept in Redis
+// so that every process follows it) and recovers slowly; the arrival guard
+// and the number of senders at work follow it.
+//
+// The first 429 at a rate that used to pass cannot tell the new limit, so
+// the rate is halved: halved, the slots are further apart than a round
+// trip of up to 1/(Rate/2) (67 ms at 30/s), so the 429 that measures the
+// limit (the next one, within a second after the pause, see
+// queue.Adaptive) is not followed by another request already on its way.
+const (
+	adaptCut    = 0.4              // multiplicative decrease when the limit is unknown
+	adaptStep   = 0.5              // additive recovery, messages a second…
+	adaptPeriod = 10 * time.Second // …per this long without a 429
+	adaptMin    = 1.0              // the lowest rate in force, messages a second
+)
+
+// adaptiveRate is the back-off of a configured free rate.
+func adaptiveRate(rate float64) queue.Adaptive {
+	return queue.Adaptive{Max: rate, Min: min(adaptMin, rate), Cut: adaptCut, Step: adaptStep, Period: adaptPeriod}
+}
+
+// rateInForce is the free rate this process sends at now.
+func (e *Engine) rateInForce() float64 {
+	return math.Float64frombits(e.rate.Load())
+}
+
+// noteRate makes the guard and the senders at work follow the rate in
+// force the limiter last learned, and reports a change.
+func (e *Engine) noteRate() {
+	r := e.lim.RateInForce()
+	if r <= 0 {
+		return
+	}
+	r = min(r, e.cfg.Rate)
+	old := math.Float64frombits(e.rate.Swap(math.Float64bits(r)))
+	if old == r {
+		return
+	}
+	e.guard.setRate(r)
+	if r < old {
+		e.log.Warn("Telegram keeps refusing the rate; the shared rate drops.",
+			slog.Float64("from", old), slog.Float64("to", r))
+	}
+	if e.cfg.Hooks.OnRateInForce != nil {
+		e.cfg.Hooks.OnRateInForce(r)
+	}
+}
+
+// flood shares the pause of a 429 to a request started at start (zero:
+// unknown) and the back-off of the rate, and logs a failure to do so.
+func (e *Engine) flood(ctx context.Context, log *slog.Logger, retryAfter time.Duration, start time.Time) {
+	var err error
+	if start.IsZero() {
+		err = e.lim.Pause(ctx, retryAfter)
+	} else {
+		err = e.lim.Flood(ctx, retryAfter, start, e.resumed.seen(start))
+	}
+	e.resumed.reset(e.now().Add(retryAfter))
+	if err != nil {
+		log.Error("Unable to share the pause.", slog.Any("err", err))
+	}
+	e.noteRate()
+	if e.cfg.Hooks.OnFlood != nil {
+		e.cfg.Hooks.OnFlood(retryAfter)
+	}
+}
+
+// RateInForce returns the shared free rate in force as this process last
+// learned it, in messages a second: Config.Rate unless 429s lowered it.
+func (e *Engine) RateInForce() float64 { return e.rateInForce() }
+
+// resumeTally records this process's free sends started within a second
+// after the last pause it knows of, to measure what the server accepts
+// (queue.Seen).
+type resumeTally struct {
+	mu    sync.Mutex
+	since time.Time   // the end of the last pause
+	sends []time.Time // starts of the sends since
+	oks   []time.Time // starts of those accepted
+}
+
+// reset starts a new tally after a pause ending at until.
+func (t *resumeTally) reset(until time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if until.After(t.since) {
+		t.since, t.sends, t.oks = until, t.sends[:0], t.oks[:0]
+	}
+}
+
+// note records a free send started at start; ok when it was accepted.
+func (t *resumeTally) note(start time.Time, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.since.IsZero() || start.Before(t.since) || start.Sub(t.since) >= time.Second {
+		return
+	}
+	t.sends = append(t.sends, start)
+	if ok {
+		t.oks = append(t.oks, start)
+	}
+}
+
+// seen counts the sends recorded before start.
+func (t *resumeTally) seen(start time.Time) queue.Seen {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var s queue.Seen
+	for _, at := range t.sends {
+		if at.Before(start) {
+			s.Sent++
+		}
+	}
+	for _, at := range t.oks {
+		if at.Before(start) {
+			s.Accepted++
+		}
+	}
+	return s
+}

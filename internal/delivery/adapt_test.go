@@ -1,0 +1,113 @@
+package delivery
+
+import (
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"newsbot/internal/news"
+	"newsbot/internal/telegram/telegramtest"
+)
+
+// rateCutResult is what a broadcast whose server limit was cut measured.
+type rateCutResult struct {
+	tally    tallyResult
+	stats    telegramtest.Stats
+	rest     float64 // sends a second accepted after the last 429
+	restN    int     // and how many
+	inForce  float64 // the rate in force at the end
+	lastRate []float64
+}
+
+// rateCutBroadcast runs a broadcast of n readers at SEND_RATE 30 against
+// telegramtest.Strict(rtt); once before of them are served the server's
+// limit drops to limit a second. The rate of the rest is measured over the
+// sends accepted after the last 429 the engine saw.
+func rateCutBroadcast(t testing.TB, n, before, limit int, rtt time.Duration) rateCutResult {
+	t.Helper()
+	cfg := acceptanceConfig(t, telegramtest.StrictLimit)
+	cfg.Workers = 0
+	var mu sync.Mutex
+	var lastFlood time.Time
+	var rates []float64
+	cfg.Hooks.OnFlood = func(time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		lastFlood = time.Now()
+	}
+	cfg.Hooks.OnRateInForce = func(r float64) {
+		mu.Lock()
+		defer mu.Unlock()
+		rates = append(rates, r)
+	}
+	env := newAcceptanceEnv(t, cfg, telegramtest.Strict(rtt))
+	ids := seedChats(t, env.st, 1, n, news.Ukrainian, false, "war")
+	if got := mustAnnounce(t, env.e, article(news.Ukrainian, 1, false, "war")); got != n {
+		t.Fatalf("recipients = %d, want %d", got, n)
+	}
+	runEngine(t, env.e)
+	waitFor(t, 60*time.Second, "the first sends", func() bool { return env.srv.Stats().Delivered >= before })
+	env.srv.SetGlobalPerSecond(limit)
+	waitDrained(t, env.e, 120*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	res := rateCutResult{tally: tally(env.srv, ids, "[uk/1]"), stats: env.srv.Stats(), inForce: env.e.RateInForce(), lastRate: rates}
+	var rest []time.Time
+	for _, at := range env.srv.Arrivals() {
+		if at.After(lastFlood) {
+			rest = append(rest, at)
+		}
+	}
+	if len(rest) > 1 {
+		res.restN = len(rest)
+		res.rest = float64(len(rest)-1) / rest[len(rest)-1].Sub(rest[0]).Seconds()
+	}
+	return res
+}
+
+// TestAcceptanceRateCut is issue 10's item 4: the server's limit drops
+// from 30/s to 10/s in the middle of a broadcast at SEND_RATE 30. Scaled
+// for CI: 60 readers before the cut, 80 after (8 s at 10/s); the 30 s
+// figures are BenchmarkRateCut's.
+func TestAcceptanceRateCut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scaled acceptance test")
+	}
+	t.Parallel()
+	const limit = 10
+	r := rateCutBroadcast(t, 140, 60, limit, 50*time.Millisecond)
+	t.Logf("429s %d (inside retry_after %d), rest %.2f/s over %d sends (ratio %.3f), rates in force %v, duplicates %d, lost %d",
+		r.stats.TooManyRequests, r.stats.InsideRetryAfter, r.rest, r.restN, r.rest/limit, r.lastRate, r.tally.duplicates, r.tally.lost)
+	if r.tally.lost != 0 || r.tally.duplicates != 0 || r.tally.extra != 0 {
+		t.Errorf("lost %d, duplicates %d, extra %d; want none", r.tally.lost, r.tally.duplicates, r.tally.extra)
+	}
+	if r.stats.TooManyRequests > 3 {
+		t.Errorf("%d 429 answers, want ≤ 3", r.stats.TooManyRequests)
+	}
+	if r.rest < 0.9*limit {
+		t.Errorf("rate after the last 429 %.2f/s, want ≥ %.1f", r.rest, 0.9*limit)
+	}
+	if r.inForce > limit {
+		t.Errorf("rate in force %.2f/s at the end, want ≤ %d", r.inForce, limit)
+	}
+}
+
+// BenchmarkRateCut drives the rate-cut row of docs/benchmarks.md (issue
+// 10, item 4) at full size: RATECUT_BENCH_N readers (450) at SEND_RATE 30
+// against the strict fake with 50 ms round trips, the limit cut to 10/s
+// after 150 of them (about 30 s at 10/s after the cut).
+func BenchmarkRateCut(b *testing.B) {
+	n := 450
+	if v, err := strconv.Atoi(os.Getenv("RATECUT_BENCH_N")); err == nil && v > 150 {
+		n = v
+	}
+	for range b.N {
+		r := rateCutBroadcast(b, n, 150, 10, 50*time.Millisecond)
+		b.ReportMetric(float64(r.stats.TooManyRequests), "429s")
+		b.ReportMetric(r.rest/10, "ratio_after")
+		b.ReportMetric(float64(r.tally.duplicates), "duplicates")
+		b.ReportMetric(r.inForce, "rate_in_force")
+	}
+}
