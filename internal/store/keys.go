@@ -50,6 +50,14 @@ const (
 	// keyTags + "{<ed>}:count": zset slug → number of recent articles with
 	// the tag; + "{<ed>}:names": hash slug → display name in the edition.
 	keyTags = "tags:"
+	// keySearch + "{<ed>}:w:<word>": zset of the IDs of the edition's
+	// stories holding the word (score = ID); + "{<ed>}:dict": zset of every
+	// indexed word (score 0, for ZRANGEBYLEX); + "{<ed>}:doc": hash ID →
+	// the story's indexed words separated by spaces; + "{<ed>}:at": zset ID
+	// → when the story was last indexed (Unix s). See search.go. A word is
+	// made by SearchWords: it never holds a space, ':', '*', braces or
+	// control characters.
+	keySearch = "search:"
 	// keyUpdateOffset: string, the next getUpdates offset.
 	keyUpdateOffset = "tg:offset"
 	// keyUpdate + "<update_id>": string "1" with a TTL, webhook dedupe.
@@ -137,6 +145,14 @@ func (k keys) recent(ed news.Lang) string     { return k.prefix + keyRecent + ed
 func (k keys) recentTags(ed news.Lang) string { return k.recent(ed) + ":tags" }
 func (k keys) tagCounts(ed news.Lang) string  { return k.prefix + keyTags + editionTag(ed) + ":count" }
 func (k keys) tagNames(ed news.Lang) string   { return k.prefix + keyTags + editionTag(ed) + ":names" }
+
+func (k keys) search(ed news.Lang) string { return k.prefix + keySearch + editionTag(ed) }
+func (k keys) searchWord(ed news.Lang, word string) string {
+	return k.search(ed) + ":w:" + word
+}
+func (k keys) searchDict(ed news.Lang) string { return k.search(ed) + ":dict" }
+func (k keys) searchDoc(ed news.Lang) string  { return k.search(ed) + ":doc" }
+func (k keys) searchAt(ed news.Lang) string   { return k.search(ed) + ":at" }
 
 func (k keys) watch(ed news.Lang) string   { return k.prefix + keyWatch + editionTag(ed) }
 func (k keys) watchAt(ed news.Lang) string { return k.watch(ed) + ":at" }
