@@ -33,6 +33,7 @@ type Store interface {
 	TopTags(ctx context.Context, ed news.Lang, offset, limit int) ([]news.TagCount, int, error)
 	TagName(ctx context.Context, ed news.Lang, slug string) (string, error)
 	Latest(ctx context.Context, ed news.Lang, n int, slug string) ([]*news.Article, error)
+	Search(ctx context.Context, ed news.Lang, query string, limit int) ([]*news.Article, error)
 	UpdateOffset(ctx context.Context) (int, error)
 	SetUpdateOffset(ctx context.Context, offset int) error
 	PutBroadcastDraft(ctx context.Context, chatID, userID int64, text string, ttl time.Duration) error
@@ -53,7 +54,7 @@ type Admin interface {
 const handleTimeout = 30 * time.Second
 
 // AllowedUpdates are the update kinds the bot asks Telegram for.
-var AllowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "inline_query"}
 
 // Config holds the bot's settings.
 type Config struct {
@@ -77,6 +78,7 @@ type Bot struct {
 	log    *slog.Logger
 
 	admins adminCache
+	inline inlineRunner // see inline.go
 }
 
 // New returns a bot. admin may be nil.
@@ -203,6 +205,8 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) {
 		err = b.onCallback(ctx, u.CallbackQuery)
 	case u.MyChatMember != nil:
 		err = b.onChatMember(ctx, u.MyChatMember)
+	case u.InlineQuery != nil:
+		err = b.onInlineQuery(ctx, u.InlineQuery)
 	}
 	if err != nil && ctx.Err() == nil {
 		b.log.Error("Unable to handle an update.", "update_id", u.UpdateID, "chat_id", chatOf(u), "err", err)

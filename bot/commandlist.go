@@ -55,6 +55,7 @@ func declareCommands() []command {
 		{name: "mysubs", usages: []usage{{"", "help.mysubs"}}, menu: true, run: (*Bot).cmdMySubs},
 		{name: "breaking", usages: []usage{{"on|off", "help.breaking"}}, menu: true, changes: true, run: (*Bot).cmdBreaking},
 		{name: "latest", usages: []usage{{"[N] [tag]", "help.latest"}}, menu: true, run: (*Bot).cmdLatest},
+		{name: "search", usages: []usage{{"<words>", "help.search"}}, menu: true, run: (*Bot).cmdSearch},
 		{name: "language", aliases: []string{"lang"}, usages: []usage{{"", "help.language"}, {"uk|ru|en", ""}},
 			menu: true, changes: true, run: (*Bot).cmdLanguage},
 		{name: "help", usages: []usage{{}}, menu: true, run: (*Bot).cmdHelp},
