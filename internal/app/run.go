@@ -74,7 +74,8 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, shared 
 		closeEmb()
 		return nil, nil, fmt.Errorf("app: REDIS_URL: %w", err)
 	}
-	st = store.New(rdb, store.Options{Prefix: cfg.RedisPrefix, Logger: log, WatchWindow: cfg.WatchWindow})
+	st = store.New(rdb, store.Options{Prefix: cfg.RedisPrefix, Logger: log, WatchWindow: cfg.WatchWindow,
+		ArticleTTL: cfg.StoryRetention})
 	closeFn = func() {
 		rdb.Close()
 		closeEmb()

@@ -85,4 +85,3 @@ func TestEndToEndSearchAndInline(t *testing.T) {
 		t.Errorf("inline without matches = %+v", a.Results)
 	}
 }
-
