@@ -86,17 +86,22 @@ func (r tallyResult) rate() float64 {
 	return float64(r.recipients-r.lost-1) / d
 }
 
-// latencies collects OnDelivered durations.
+// latencies collects the durations of Observer.Delivered; deaths are not
+// counted.
 type latencies struct {
 	mu sync.Mutex
 	d  []time.Duration
 }
 
-func (l *latencies) add(d time.Duration) {
+var _ Observer = (*latencies)(nil)
+
+func (l *latencies) Delivered(d time.Duration) {
 	l.mu.Lock()
 	l.d = append(l.d, d)
 	l.mu.Unlock()
 }
+
+func (l *latencies) DeadLettered() {}
 
 func (l *latencies) quantile(q float64) time.Duration {
 	l.mu.Lock()
@@ -126,7 +131,7 @@ func newAcceptanceEnv(t testing.TB, cfg Config, opts telegramtest.Options, redis
 	env.rdb = env.redis.Client()
 	env.st = newStore(env.rdb)
 	env.srv, env.tg = newFakeTelegram(t, opts)
-	cfg.Hooks.OnDelivered = env.lat.add
+	cfg.Observer = env.lat
 	e, err := New(cfg, env.st, queueOf(env.st), env.tg, textRenderer{})
 	if err != nil {
 		t.Fatal(err)
