@@ -79,13 +79,16 @@ func (p *parts) run(ctx context.Context) error {
 	case <-ctx.Done():
 		p.log.Info("Shutting down.", "timeout", p.cfg.ShutdownTimeout)
 	case runErr = <-failed:
-		p.log.Error("A part of the bot failed; shutting down.", "err", runErr)
+		// The error itself is logged once, by Run, which gets it back.
+		p.log.Warn("A part of the bot failed; shutting down.", "timeout", p.cfg.ShutdownTimeout)
 	}
 	done := make(chan struct{})
 	go func() { g.Wait(); close(done) }()
 	select {
 	case <-done:
-		p.log.Info("newsbot stopped cleanly.")
+		if runErr == nil {
+			p.log.Info("newsbot stopped cleanly.")
+		}
 	case <-time.After(p.cfg.ShutdownTimeout):
 		p.log.Error("Shutdown timed out; unfinished sends stay queued for the next start.", "timeout", p.cfg.ShutdownTimeout)
 	}

@@ -94,7 +94,7 @@ func (e *Engine) recipients(ctx context.Context, a *news.Article) (map[int64]int
 		ids, err := e.st.Subscribers(ctx, a.Edition, t.Slug)
 		if errors.Is(err, news.ErrInvalid) {
 			e.log.Warn("Skipping a tag the store does not accept.", slog.String("edition", string(a.Edition)),
-				slog.Int64("article_id", a.ID), slog.String("slug", t.Slug), slog.Any("error", err))
+				slog.Int64("article_id", a.ID), slog.String("slug", t.Slug), slog.Any("err", err))
 			continue
 		}
 		if err != nil {

@@ -82,7 +82,7 @@ func (e *Engine) worker(ctx context.Context, n int) {
 			if ctx.Err() != nil {
 				return
 			}
-			log.Warn("Unable to claim work.", slog.Any("error", err))
+			log.Warn("Unable to claim work.", slog.Any("err", err))
 			_ = sleep(ctx, redisRetry)
 			continue
 		}
@@ -182,10 +182,10 @@ func (e *Engine) record(parent context.Context, c claimed, o outcome, deadline t
 		}
 		if e.now().Add(wait).After(deadline) {
 			e.log.Error("Unable to record a delivery outcome before the lease ran out; the chat will be retried.",
-				slog.Int64("chat_id", c.chat), slog.Int("sent", len(o.sent)), slog.Any("error", err))
+				slog.Int64("chat_id", c.chat), slog.Int("sent", len(o.sent)), slog.Any("err", err))
 			return
 		}
-		e.log.Warn("Unable to record a delivery outcome; retrying.", slog.Int64("chat_id", c.chat), slog.Any("error", err))
+		e.log.Warn("Unable to record a delivery outcome; retrying.", slog.Int64("chat_id", c.chat), slog.Any("err", err))
 		t := time.NewTimer(wait)
 		<-t.C
 		wait = min(wait*2, time.Second)
@@ -223,7 +223,7 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 		}
 		chat = news.Chat{ID: j.c.chat, Lang: noticeLang}
 	case err != nil:
-		j.log.Warn("Unable to read the chat; retrying later.", slog.Any("error", err))
+		j.log.Warn("Unable to read the chat; retrying later.", slog.Any("err", err))
 		j.after(e.now(), e.cfg.Backoff)
 		return
 	case chat.Inactive:
@@ -284,7 +284,7 @@ func (e *Engine) compose(ctx context.Context, j *job, valid []pending) (telegram
 			continue
 		}
 		if err != nil {
-			j.log.Warn("Unable to read an article; retrying later.", slog.String("item", p.ref), slog.Any("error", err))
+			j.log.Warn("Unable to read an article; retrying later.", slog.String("item", p.ref), slog.Any("err", err))
 			j.after(e.now(), e.cfg.Backoff)
 			return telegram.Message{}, false
 		}
@@ -377,7 +377,7 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 		case errors.As(err, &p):
 			j.after(e.now(), p.For)
 		case j.parent.Err() == nil:
-			j.log.Warn("Unable to reserve a send slot; the message waits.", slog.Any("error", err))
+			j.log.Warn("Unable to reserve a send slot; the message waits.", slog.Any("err", err))
 			j.after(e.now(), e.cfg.Backoff)
 		}
 		return
@@ -428,7 +428,7 @@ func (e *Engine) delivered(ctx context.Context, j *job) {
 			return nil
 		})
 		if err != nil && !errors.Is(err, errChatGone) {
-			j.log.Warn("Unable to clear the chat's strikes.", slog.Any("error", err))
+			j.log.Warn("Unable to clear the chat's strikes.", slog.Any("err", err))
 		}
 	}
 }
@@ -443,7 +443,7 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 	if !errors.As(err, &te) {
 		te = &telegram.Error{Kind: telegram.Unknown, Description: err.Error()}
 	}
-	log := j.log.With(slog.String("kind", te.Kind.String()), slog.Any("error", err))
+	log := j.log.With(slog.String("kind", te.Kind.String()), slog.Any("err", err))
 	switch te.Kind {
 	case telegram.Flood:
 		d := max(te.RetryAfter, time.Second)
@@ -572,7 +572,7 @@ func (e *Engine) deadLetter(j *job, kind, errText string, ps []pending) {
 		j.o.dead = append(j.o.dead, p.ref)
 	}
 	j.o.deadLetter = dl
-	j.log.Error("A message goes to the dead letters.", slog.String("kind", kind), slog.String("error", errText),
+	j.log.Error("A message goes to the dead letters.", slog.String("kind", kind), slog.String("err", errText),
 		slog.Int("items", len(ps)), slog.Int("attempts", dl.Attempts))
 	e.cfg.Observer.DeadLettered()
 }
