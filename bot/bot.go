@@ -41,8 +41,8 @@ type Store interface {
 
 // Admin serves the operators' commands; nil disables them.
 type Admin interface {
-	// Stats returns the text of /stats, already in HTML.
-	Stats(ctx context.Context, lang news.Lang) (string, error)
+	// Stats returns what /stats shows.
+	Stats(ctx context.Context) (Stats, error)
 	// Recipients counts the readers a broadcast would reach.
 	Recipients(ctx context.Context) (int, error)
 	// Broadcast queues an announcement to every active reader.

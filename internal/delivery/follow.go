@@ -234,13 +234,6 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 	err = ed.EditText(ctx, j.c.chat, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
 	e.guard.finish(ge, start)
 	j.after(start, e.interval(j.c.chat))
-	kind := "ok"
-	if err != nil {
-		kind = telegram.KindOf(err).String()
-	}
-	if e.cfg.Hooks.OnSend != nil {
-		e.cfg.Hooks.OnSend(kind, e.now().Sub(start))
-	}
 	switch k := telegram.KindOf(err); {
 	case err == nil:
 		j.o.sent = append(j.o.sent, p.ref)
@@ -252,7 +245,7 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 	case k == telegram.NotModified, k == telegram.BadRequest, k == telegram.ChatNotFound, k == telegram.Blocked:
 		// Too old, deleted by the reader, unchanged, or the chat is gone:
 		// nothing to retry.
-		j.log.Info("A message could not be edited; skipping the correction.", slog.String("kind", kind), slog.Any("err", err))
+		j.log.Info("A message could not be edited; skipping the correction.", slog.String("kind", k.String()), slog.Any("err", err))
 		j.o.drop = append(j.o.drop, p.ref)
 	case k == telegram.Flood:
 		te := &telegram.Error{}

@@ -78,9 +78,6 @@ func (r *Replies) withBudget(ctx context.Context, chat int64, what string, do fu
 		if perr := r.e.lim.Pause(ctx, d); perr != nil {
 			r.e.log.Error("Unable to share the pause.", slog.Any("err", perr))
 		}
-		if r.e.cfg.Hooks.OnFlood != nil {
-			r.e.cfg.Hooks.OnFlood(d)
-		}
 	}
 }
 
