@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"newsbot/internal/i18n"
 	"newsbot/internal/news"
 	"newsbot/internal/telegram"
+	"newsbot/internal/text"
 )
 
 const (
@@ -231,13 +231,16 @@ func (b *Bot) setLanguage(ctx context.Context, r *request, lang news.Lang) error
 // normalizeQuery tidies what a reader typed as a tag name; it reports false
 // for input that cannot be a tag (control characters, markup, too long).
 func normalizeQuery(s string) (string, bool) {
-	s = strings.Join(strings.Fields(s), " ")
+	if text.HasHidden(s) {
+		return "", false
+	}
+	s = text.Collapse(s)
 	if s == "" || utf8.RuneCountInString(s) > maxQueryRunes {
 		return "", false
 	}
 	for _, r := range s {
 		switch {
-		case unicode.IsLetter(r), unicode.IsDigit(r), r == ' ', r == '-', r == '\'', r == '’', r == '.', r == '_', r == '«', r == '»', r == '"':
+		case text.IsLetterOrDigit(r), r == ' ', r == '-', r == '\'', r == '’', r == '.', r == '_', r == '«', r == '»', r == '"':
 		default:
 			return "", false
 		}
@@ -245,7 +248,9 @@ func normalizeQuery(s string) (string, bool) {
 	return s, true
 }
 
-func keyword(s string) string { return strings.ToLower(strings.Trim(s, `"«»`)) }
+// keyword is the keyword a reader means by a query, in the form the store
+// keeps keywords (text.FoldKeyword), so that it compares equal to theirs.
+func keyword(s string) string { return text.FoldKeyword(strings.Trim(s, `"«»`)) }
 
 func (b *Bot) cmdSubscribe(ctx context.Context, r *request, arg string) error {
 	if arg == "" {
@@ -370,9 +375,11 @@ func (b *Bot) cmdUnsubscribe(ctx context.Context, r *request, arg string) error 
 	if !ok {
 		return b.replyKey(ctx, r.chatID, r.lang, "unsubscribe.not_following", "tag", truncateWords(arg, 64))
 	}
+	qSlug, _ := text.NormalizeSlug(query) // "" for no slug: none matches
+	qName := text.FoldName(query)
 	for _, slug := range r.chat.Tags {
 		name := b.tagName(ctx, r.lang, slug)
-		if strings.EqualFold(slug, query) || strings.EqualFold(name, query) {
+		if slug == qSlug || text.FoldName(name) == qName {
 			return b.unfollow(ctx, r, slug, "")
 		}
 	}

@@ -3,13 +3,13 @@ package bot
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"newsbot/internal/i18n"
 	"newsbot/internal/news"
 	"newsbot/internal/telegram"
+	"newsbot/internal/text"
 )
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.
@@ -17,8 +17,8 @@ const maxCallbackData = 64
 
 // Callback data: "lang:uk", "sub:<slug>", "kw:<keyword>", "unsub:<slug>",
 // "unkw:<keyword>", "page:<n>", "bc:yes", "bc:no". Buttons whose data would
-// not fit in 64 bytes are left out.
-var slugPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,58}$`)
+// not fit in 64 bytes are left out; a slug in data is checked as the store
+// checks slugs (text.NormalizeSlug).
 
 func button(text, data string) (telegram.InlineButton, bool) {
 	if len(data) > maxCallbackData {
@@ -124,10 +124,11 @@ func (b *Bot) onCallback(ctx context.Context, q *telegram.CallbackQuery) error {
 		}
 		return b.setLanguage(ctx, r, lang)
 	case "sub":
-		if !slugPattern.MatchString(value) {
+		slug, err := text.NormalizeSlug(value)
+		if err != nil {
 			return nil
 		}
-		return b.followTag(ctx, r, news.Tag{Slug: value, Name: b.tagName(ctx, r.lang, value)})
+		return b.followTag(ctx, r, news.Tag{Slug: slug, Name: b.tagName(ctx, r.lang, slug)})
 	case "kw":
 		kw, ok := normalizeQuery(value)
 		if !ok {
@@ -135,10 +136,11 @@ func (b *Bot) onCallback(ctx context.Context, q *telegram.CallbackQuery) error {
 		}
 		return b.followKeyword(ctx, r, keyword(kw))
 	case "unsub":
-		if !slugPattern.MatchString(value) {
+		slug, err := text.NormalizeSlug(value)
+		if err != nil {
 			return nil
 		}
-		return b.unfollow(ctx, r, value, "")
+		return b.unfollow(ctx, r, slug, "")
 	case "unkw":
 		return b.unfollow(ctx, r, "", value)
 	case "page":

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -190,19 +189,4 @@ func listenHTTP(addr string) (net.Listener, error) {
 		return nil, usageError{fmt.Sprintf("config: HTTP_ADDR: unable to listen on %q: %v", addr, err)}
 	}
 	return ln, nil
-}
-
-// serveHTTP serves srv on ln until the returned stop is called.
-func serveHTTP(ctx context.Context, ln net.Listener, srv *http.Server, log *slog.Logger) (stop func()) {
-	log.Info("Serving health, readiness and metrics.", "addr", ln.Addr().String())
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("The HTTP endpoint failed.", "err", err)
-		}
-	}()
-	return func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}
 }

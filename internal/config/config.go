@@ -25,7 +25,7 @@ const (
 	DefaultDataDir         = "./data"
 	DefaultRedisPrefix     = "newsbot:"
 	DefaultPollInterval    = 60 * time.Second
-	DefaultSendRate        = 25.0
+	DefaultSendRate        = 30.0 // the limiter keeps the jitter margin itself (docs/delivery.md)
 	DefaultStrikeLimit     = 3
 	DefaultHTTPAddr        = ":8080"
 	DefaultShutdownTimeout = 20 * time.Second
@@ -91,7 +91,7 @@ var Vars = []Var{
 	{"WATCH_WINDOW", DefaultWatchWindow.String(), "How long an announced story is watched for promotion to breaking news and for corrections (1m to 48h)."},
 	{"STORY_RETENTION", "720h0m0s", "How long stored stories are kept and found by /search and inline queries (at least 24h); about 4.5 KB of Redis per story."},
 	{"SUMMARY_BUDGET", strconv.Itoa(DefaultSummaryBudget), "Maximum characters of an article summary."},
-	{"SEND_RATE", "25", "Messages per second for the whole bot token, shared by every process (at most 30)."},
+	{"SEND_RATE", "30", "Messages per second for the whole bot token, shared by every process (at most 30)."},
 	{"PAID_BROADCAST", "false", "Use allow_paid_broadcast (costs Telegram Stars) to send faster than 30/s."},
 	{"PAID_RATE", "1000", "Messages per second when PAID_BROADCAST is on (at most 1000)."},
 	{"STRIKE_LIMIT", strconv.Itoa(DefaultStrikeLimit), "403 answers in a row before a chat is marked inactive."},

@@ -121,6 +121,21 @@ func (a *Article) HasTag(slug string) bool {
 	return false
 }
 
+// Searchable returns the parts of the article a name subscription (a
+// keyword) is matched against: the headline, the lead, the summary and the
+// names of its tags; never the body, where a passing mention would bring
+// stories the reader did not ask for. A keyword matches when it starts a
+// word of these parts, after folding (see package text: SearchWords and
+// MatchKeyword).
+func (a *Article) Searchable() []string {
+	parts := make([]string, 0, 3+len(a.Tags))
+	parts = append(parts, a.Headline, a.Lead, a.Summary)
+	for _, t := range a.Tags {
+		parts = append(parts, t.Name)
+	}
+	return parts
+}
+
 // Chat is a reader: a private chat or a group, with its settings.
 type Chat struct {
 	ID int64 `json:"id"`
@@ -132,7 +147,7 @@ type Chat struct {
 	LangChosen bool      `json:"lang_chosen,omitempty"`
 	Breaking   bool      `json:"breaking,omitempty"`
 	Tags       []string  `json:"tags,omitempty"`     // tag slugs, sorted
-	Keywords   []string  `json:"keywords,omitempty"` // lower-case, sorted
+	Keywords   []string  `json:"keywords,omitempty"` // folded (text.NormalizeKeyword), sorted
 	Group      bool      `json:"group,omitempty"`
 	Inactive   bool      `json:"inactive,omitempty"` // blocked the bot or left the group
 	Strikes    int       `json:"strikes,omitempty"`  // consecutive 403 answers

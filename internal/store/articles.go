@@ -170,7 +170,7 @@ func (s *Store) SaveArticle(ctx context.Context, a *news.Article) error {
 	slugs := make([]string, 0, len(a.Tags))
 	names := make([]any, 0, 2*len(a.Tags))
 	for _, t := range a.Tags {
-		slug, err := NormalizeSlug(t.Slug)
+		slug, err := normalizeSlug(t.Slug)
 		if err != nil {
 			return fmt.Errorf("store: article %d: %w", a.ID, err)
 		}
@@ -241,7 +241,7 @@ func (s *Store) Latest(ctx context.Context, ed news.Lang, n int, slug string) ([
 	n = min(n, s.opts.RecentPerEdition)
 	if slug != "" {
 		var err error
-		if slug, err = NormalizeSlug(slug); err != nil {
+		if slug, err = normalizeSlug(slug); err != nil {
 			return nil, err
 		}
 	}
@@ -323,7 +323,7 @@ func (s *Store) articles(ctx context.Context, ed news.Lang, ids []string) ([]*ne
 		}
 		var a news.Article
 		if err := json.Unmarshal([]byte(str), &a); err != nil {
-			s.log.Warn("Skipping an unreadable stored article.", slog.String("key", keys[i]), slog.Any("error", err))
+			s.log.Warn("Skipping an unreadable stored article.", slog.String("key", keys[i]), slog.Any("err", err))
 			continue
 		}
 		out = append(out, &a)

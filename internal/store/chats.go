@@ -75,7 +75,7 @@ func (e abortError) Unwrap() error { return e.err }
 // The write is optimistic (WATCH/MULTI) and retried on conflict, so fn may be
 // called more than once and must only change the chat it is given. An error
 // returned by fn aborts the update and is returned as is. Tags and keywords
-// are normalized (NormalizeSlug, NormalizeKeyword), de-duplicated and sorted;
+// are normalized (text.NormalizeSlug, text.NormalizeKeyword), de-duplicated and sorted;
 // an invalid one, an invalid Lang or ID 0 gives an error wrapping
 // news.ErrInvalid. A new chat without Created gets the current time.
 func (s *Store) UpdateChat(ctx context.Context, id int64, fn func(c *news.Chat, created bool) error) (news.Chat, error) {
@@ -96,7 +96,7 @@ func (s *Store) UpdateChat(ctx context.Context, id int64, fn func(c *news.Chat, 
 		if corrupt {
 			// Start again rather than lock the reader out for good.
 			s.log.Warn("Replacing a chat whose stored settings are unreadable; its tag and keyword index entries may stay behind.",
-				slog.Int64("chat_id", id), slog.Any("error", err))
+				slog.Int64("chat_id", id), slog.Any("err", err))
 		}
 		c := old
 		if !exists {
@@ -160,7 +160,7 @@ func (s *Store) DeleteChat(ctx context.Context, id int64) error {
 		case errors.Is(err, errCorrupt):
 			// Unreadable settings: drop what can be known without them.
 			s.log.Warn("Deleting a chat whose stored settings are unreadable; its tag and keyword index entries may stay behind.",
-				slog.Int64("chat_id", id), slog.Any("error", err))
+				slog.Int64("chat_id", id), slog.Any("err", err))
 			before = s.everyFixedIndex(chatShard(id))
 		case err != nil:
 			return err
@@ -386,7 +386,7 @@ func (s *Store) Subscribers(ctx context.Context, ed news.Lang, slug string) ([]i
 	if err := checkEdition(ed); err != nil {
 		return nil, err
 	}
-	slug, err := NormalizeSlug(slug)
+	slug, err := normalizeSlug(slug)
 	if err != nil {
 		return nil, err
 	}
@@ -580,11 +580,11 @@ func normalizeChat(c *news.Chat) error {
 	if len(c.Keywords) > maxChatKeywords {
 		return fmt.Errorf("store: chat %d follows more than %d keywords: %w", c.ID, maxChatKeywords, news.ErrInvalid)
 	}
-	tags, err := normalizeList(c.Tags, NormalizeSlug)
+	tags, err := normalizeList(c.Tags, normalizeSlug)
 	if err != nil {
 		return err
 	}
-	kws, err := normalizeList(c.Keywords, NormalizeKeyword)
+	kws, err := normalizeList(c.Keywords, normalizeKeyword)
 	if err != nil {
 		return err
 	}

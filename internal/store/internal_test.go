@@ -1,14 +1,11 @@
 package store
 
 import (
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"newsbot/internal/news"
 )
 
 func TestParseURL(t *testing.T) {
@@ -77,41 +74,6 @@ func TestParseURLErrors(t *testing.T) {
 		}
 		if strings.Contains(msg, "hunter2") {
 			t.Errorf("parseURL(%q) leaks the password: %q", tt.url, msg)
-		}
-	}
-}
-
-func TestNormalizeKeyword(t *testing.T) {
-	tests := []struct {
-		in, want string
-		invalid  bool
-	}{
-		{in: "НАТО", want: "нато"},
-		{in: " F-16 ", want: "f-16"},
-		{in: "м’ясо", want: "м'ясо"},
-		{in: "мʼясо", want: "м'ясо"},
-		{in: "U.S.", want: "u.s."},
-		{in: "ї", invalid: true},
-		{in: "North  Korea", want: "north korea"}, // names of tags not seen yet have spaces
-		{in: "new\nline", want: "new line"},
-		{in: "'quoted", invalid: true},
-		{in: "a\u0301b", want: "áb"}, // NFC composes the accent
-		{in: "tab\there", want: "tab here"},
-		{in: "a:b", invalid: true},
-		{in: "a*", invalid: true},
-		{in: strings.Repeat("я", 51), invalid: true},
-		{in: strings.Repeat("я", 50), want: strings.Repeat("я", 50)},
-	}
-	for _, tt := range tests {
-		got, err := NormalizeKeyword(tt.in)
-		if tt.invalid {
-			if !errors.Is(err, news.ErrInvalid) {
-				t.Errorf("NormalizeKeyword(%q) = %q, %v; want ErrInvalid", tt.in, got, err)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("NormalizeKeyword(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
 }

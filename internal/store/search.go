@@ -7,11 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/redis/go-redis/v9"
 
 	"newsbot/internal/news"
+	"newsbot/internal/text"
 )
 
 // The search index of an edition lives under the edition's hash tag, next
@@ -82,16 +82,11 @@ return 1
 `)
 
 // SearchWords returns the distinct words of text as the search index keeps
-// them, in order of appearance: folded as keywords are (FoldText, ё as е),
-// split the way keyword subscriptions split a story (letters, digits,
-// marks, '-', the apostrophe and '.' inside a word), trimmed of punctuation at their
-// ends and cut to 48 bytes.
-func SearchWords(text string) []string {
-	text = strings.ReplaceAll(FoldText(text), "ё", "е")
-	fields := strings.FieldsFunc(text, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) ||
-			r == '-' || r == '\'' || r == '.')
-	})
+// them, in order of appearance: the words keyword subscriptions match
+// (text.SearchWords: text.Fold, then text.Words), with ё as е,
+// trimmed of '-', the apostrophe and '.' at their ends and cut to 48 bytes.
+func SearchWords(s string) []string {
+	fields := text.Words(strings.ReplaceAll(text.Fold(s), "ё", "е"))
 	var out []string
 	for _, f := range fields {
 		f = strings.Trim(f, "-'.")

@@ -8,12 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
 	"newsbot/internal/news"
+	"newsbot/internal/text"
 )
 
 // Defaults and bounds for tag searches.
@@ -74,7 +74,7 @@ func (s *Store) TopTags(ctx context.Context, ed news.Lang, offset, limit int) (t
 func byCountThenName(a, b news.TagCount) int {
 	return cmp.Or(
 		cmp.Compare(b.Count, a.Count),
-		strings.Compare(foldName(a.Name), foldName(b.Name)),
+		strings.Compare(text.FoldName(a.Name), text.FoldName(b.Name)),
 		strings.Compare(a.Slug, b.Slug),
 	)
 }
@@ -92,7 +92,7 @@ func (s *Store) FindTags(ctx context.Context, ed news.Lang, query string, limit 
 	if err := checkEdition(ed); err != nil {
 		return nil, nil, err
 	}
-	q := foldName(strings.ToValidUTF8(query, ""))
+	q := text.FoldName(strings.ToValidUTF8(query, ""))
 	if q == "" || utf8.RuneCountInString(q) > maxQueryRunes {
 		return nil, nil, fmt.Errorf("store: tag query must have 1 to %d characters: %w", maxQueryRunes, news.ErrInvalid)
 	}
@@ -100,7 +100,7 @@ func (s *Store) FindTags(ctx context.Context, ed news.Lang, query string, limit 
 		limit = defaultFindLimit
 	}
 	limit = min(limit, maxFindLimit)
-	qSlug := strings.ToLower(strings.TrimSpace(query))
+	qSlug, _ := text.NormalizeSlug(query) // "" for no slug: none matches
 
 	var (
 		namesCmd  *redis.MapStringStringCmd
@@ -130,14 +130,14 @@ func (s *Store) FindTags(ctx context.Context, ed news.Lang, query string, limit 
 	var cands []candidate
 	for slug, name := range namesCmd.Val() {
 		tc := news.TagCount{Tag: news.Tag{Slug: slug, Name: name}, Count: counts[slug]}
-		fn := foldName(name)
+		fn := text.FoldName(name)
 		if fn == q || slug == qSlug {
 			matches = append(matches, tc)
 			continue
 		}
-		words := nameWords(fn)
+		words := text.Words(fn)
 		switch {
-		case strings.HasPrefix(fn, q) || slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, q) }):
+		case text.HasWordPrefix(fn, words, q):
 			cands = append(cands, candidate{tc: tc, rank: 0})
 		case strings.Contains(fn, q):
 			cands = append(cands, candidate{tc: tc, rank: 1})
@@ -173,7 +173,7 @@ func (s *Store) TagName(ctx context.Context, ed news.Lang, slug string) (string,
 	if err := checkEdition(ed); err != nil {
 		return "", err
 	}
-	slug, err := NormalizeSlug(slug)
+	slug, err := normalizeSlug(slug)
 	if err != nil {
 		return "", err
 	}
@@ -185,13 +185,6 @@ func (s *Store) TagName(ctx context.Context, ed news.Lang, slug string) (string,
 		return "", fmt.Errorf("store: unable to read the %s name of tag %s: %w", ed, slug, err)
 	}
 	return name, nil
-}
-
-// nameWords splits a folded name into its words.
-func nameWords(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
-	})
 }
 
 // fuzzyDistance is the largest edit distance accepted for a query of n

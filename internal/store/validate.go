@@ -2,20 +2,18 @@ package store
 
 import (
 	"fmt"
-	"strings"
+
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
 	"newsbot/internal/news"
+	"newsbot/internal/text"
 )
 
 // Limits on user- and site-supplied strings that end up in keys.
 const (
-	maxSlugBytes     = 100
-	minKeywordRunes  = 2
-	maxKeywordRunes  = 50
 	maxTagNameRunes  = 120
 	maxQueryRunes    = 120
 	maxKeyNameBytes  = 200
@@ -24,95 +22,29 @@ const (
 	maxMarkSeenBatch = 10000
 )
 
-// NormalizeSlug returns the canonical form of a tag slug: trimmed and
-// lower-cased. A slug is 1 to 100 bytes of letters, digits, '-', '_' and '.';
-// anything else (spaces, control characters, ':', '*', …) is rejected with an
-// error wrapping news.ErrInvalid.
-func NormalizeSlug(slug string) (string, error) {
-	s := strings.ToLower(strings.TrimSpace(slug))
-	if s == "" {
-		return "", fmt.Errorf("store: empty tag slug: %w", news.ErrInvalid)
-	}
-	if len(s) > maxSlugBytes {
-		return "", fmt.Errorf("store: tag slug longer than %d bytes: %w", maxSlugBytes, news.ErrInvalid)
-	}
-	if !utf8.ValidString(s) {
-		return "", fmt.Errorf("store: tag slug is not UTF-8: %w", news.ErrInvalid)
-	}
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.' {
-			continue
-		}
-		return "", fmt.Errorf("store: tag slug %q has a forbidden character %q: %w", clip(s), r, news.ErrInvalid)
+// normalizeSlug is text.NormalizeSlug, its error in the store's words.
+func normalizeSlug(slug string) (string, error) {
+	s, err := text.NormalizeSlug(slug)
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
 	}
 	return s, nil
 }
 
-// NormalizeKeyword returns the canonical form of a keyword: trimmed,
-// NFC-normalized, lower-cased, with the apostrophe variants (’ ʼ `) written
-// as ', inner white space as one space. A keyword is 2 to 50 letters or
-// digits, possibly joined by '-', '\”, '.' or spaces ("f-16", "м'ясо",
-// "north korea": a tag name followed before the site used it); anything else is rejected with an
-// error wrapping news.ErrInvalid. Whoever matches keywords against article
-// text should fold the text the same way (FoldText).
-func NormalizeKeyword(kw string) (string, error) {
-	s := strings.Join(strings.Fields(FoldText(kw)), " ")
-	if s == "" {
-		return "", fmt.Errorf("store: empty keyword: %w", news.ErrInvalid)
-	}
-	if !utf8.ValidString(s) {
-		return "", fmt.Errorf("store: keyword is not UTF-8: %w", news.ErrInvalid)
-	}
-	n := utf8.RuneCountInString(s)
-	if n < minKeywordRunes || n > maxKeywordRunes {
-		return "", fmt.Errorf("store: keyword must have %d to %d characters: %w", minKeywordRunes, maxKeywordRunes, news.ErrInvalid)
-	}
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || r == '-' || r == '\'' || r == '.' || r == ' ' {
-			continue
-		}
-		return "", fmt.Errorf("store: keyword %q has a forbidden character %q: %w", clip(s), r, news.ErrInvalid)
-	}
-	first, _ := utf8.DecodeRuneInString(s)
-	if !unicode.IsLetter(first) && !unicode.IsDigit(first) {
-		return "", fmt.Errorf("store: keyword %q must start with a letter or a digit: %w", clip(s), news.ErrInvalid)
+// normalizeKeyword is text.NormalizeKeyword, its error in the store's
+// words.
+func normalizeKeyword(kw string) (string, error) {
+	s, err := text.NormalizeKeyword(kw)
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
 	}
 	return s, nil
 }
 
-// FoldText is the case- and form-insensitive version of s used to compare
-// keywords and tag names: NFC, lower case, apostrophe variants as '.
-func FoldText(s string) string {
-	s = norm.NFC.String(s)
-	s = strings.ToLower(s)
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '’', 'ʼ', '`', '‘':
-			return '\''
-		}
-		return r
-	}, s)
-}
-
-// foldName folds a tag name or a search query for comparison: FoldText,
-// trimmed, inner white space collapsed to one space, and ё as е.
-func foldName(s string) string {
-	s = FoldText(s)
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.ReplaceAll(s, "ё", "е")
-}
-
-// cleanTagName makes a display name safe to store: no control characters,
-// white space collapsed, at most maxTagNameRunes runes.
+// cleanTagName makes a display name safe to store: blanks collapsed
+// (text.Collapse), NFC, at most maxTagNameRunes runes.
 func cleanTagName(name string) string {
-	name = strings.ToValidUTF8(name, "")
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, name)
-	name = norm.NFC.String(strings.Join(strings.Fields(name), " "))
+	name = norm.NFC.String(text.Collapse(name))
 	if utf8.RuneCountInString(name) > maxTagNameRunes {
 		name = string([]rune(name)[:maxTagNameRunes])
 	}
@@ -142,7 +74,7 @@ func checkKeyName(what, s string) error {
 		return fmt.Errorf("store: %s must be 1 to %d bytes of UTF-8: %w", what, maxKeyNameBytes, news.ErrInvalid)
 	}
 	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) {
+		if text.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) {
 			return fmt.Errorf("store: %s %q has a forbidden character %q: %w", what, clip(s), r, news.ErrInvalid)
 		}
 	}
@@ -150,10 +82,4 @@ func checkKeyName(what, s string) error {
 }
 
 // clip shortens s for an error message.
-func clip(s string) string {
-	const n = 40
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}
+func clip(s string) string { return text.Clip(s) }

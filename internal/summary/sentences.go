@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 
 	"newsbot/internal/news"
-	"newsbot/internal/runes"
+	"newsbot/internal/text"
 )
 
 // Sentences splits text into sentences. Paragraph breaks (newlines) always
@@ -18,7 +18,7 @@ import (
 // initial ("В. Зеленський"). Abbreviations that often end a sentence
 // ("т.д.", "млн.", "etc.") end one only when a capitalised word follows.
 //
-// Whitespace inside each sentence is collapsed; empty sentences are dropped.
+// Blanks inside each sentence are collapsed (text.Collapse); empty sentences are dropped.
 // The result is nil for text without letters or digits.
 func Sentences(text string, lang news.Lang) []string {
 	var out []string
@@ -29,12 +29,12 @@ func Sentences(text string, lang news.Lang) []string {
 	return out
 }
 
-// eachSentence calls yield with each sentence of text, as Sentences splits
+// eachSentence calls yield with each sentence of src, as Sentences splits
 // them, until yield returns false. Paragraphs after that are not read.
-func eachSentence(text string, lang news.Lang, yield func(string) bool) {
+func eachSentence(src string, lang news.Lang, yield func(string) bool) {
 	abbr := abbreviationsFor(lang)
-	for para := range strings.SplitSeq(text, "\n") {
-		para = collapseSpace(para)
+	for para := range strings.SplitSeq(src, "\n") {
+		para = text.Collapse(para)
 		if para == "" {
 			continue
 		}
@@ -87,13 +87,13 @@ func splitParagraph(p string, abbr abbreviations, yield func(string) bool) bool 
 				continue
 			}
 		}
-		if s := strings.TrimSpace(p[start:end]); hasContent(s) && !yield(s) {
+		if s := strings.TrimSpace(p[start:end]); text.HasLetterOrDigit(s) && !yield(s) {
 			return false
 		}
 		start = end + 1
 		i = end + 1
 	}
-	if s := strings.TrimSpace(p[start:]); hasContent(s) {
+	if s := strings.TrimSpace(p[start:]); text.HasLetterOrDigit(s) {
 		return yield(s)
 	}
 	return true
@@ -145,111 +145,6 @@ func wordBefore(p string, dot int) string {
 	return strings.TrimLeft(w, "(«\"„“'[")
 }
 
-// hasContent reports whether s holds a letter or a digit.
-func hasContent(s string) bool {
-	for i := 0; i < len(s); {
-		r, size := decodeRune(s, i)
-		if runes.IsLetterOrDigit(r) {
-			return true
-		}
-		i += size
-	}
-	return false
-}
-
-// decodeRune is utf8.DecodeRuneInString(s[i:]), with two-byte sequences
-// (Cyrillic, Latin-1) decoded inline.
-func decodeRune(s string, i int) (rune, int) {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		return rune(c), 1
-	}
-	if 0xc2 <= c && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
-		return rune(c&0x1f)<<6 | rune(s[i+1]&0x3f), 2
-	}
-	return utf8.DecodeRuneInString(s[i:])
-}
-
-// isSpace reports whether r is white space (unicode.IsSpace), a no-break
-// space or a zero-width space.
-func isSpace(r rune) bool {
-	if uint32(r) < 0x1680 { // below U+1680 only ASCII and Latin-1 have white space
-		switch r {
-		case ' ', '\t', '\n', '\v', '\f', '\r', '\u0085', '\u00a0':
-			return true
-		}
-		return false
-	}
-	return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff'
-}
-
-// collapseSpace trims s and replaces every run of white space (including
-// no-break spaces) with one space.
-func collapseSpace(s string) string {
-	if !needsCollapse(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for i := 0; i < len(s); {
-		r, size := decodeRune(s, i)
-		i += size
-		if isSpace(r) {
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// needsCollapse reports whether collapseSpace would change s.
-func needsCollapse(s string) bool {
-	if s == "" {
-		return false
-	}
-	if s[0] == ' ' || s[len(s)-1] == ' ' {
-		return true
-	}
-	prev := false
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c == ' ' {
-				if prev {
-					return true
-				}
-				prev = true
-			} else {
-				if c < 0x20 || c == 0x7f {
-					return true
-				}
-				prev = false
-			}
-			i++
-			continue
-		}
-		if 0xc2 <= c && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 && (c > 0xc2 || s[i+1] > 0xa0) {
-			// A two-byte rune above U+00A0 (Cyrillic among them): no space.
-			prev = false
-			i += 2
-			continue
-		}
-		r, size := decodeRune(s, i)
-		if isSpace(r) {
-			return true
-		}
-		prev = false
-		i += size
-	}
-	return false
-}
-
 // abbreviations knows which dotted words do not end a sentence.
 type abbreviations struct {
 	// never holds abbreviations that do not end a sentence (lower case,
@@ -270,7 +165,7 @@ func (a abbreviations) blocks(w string, next rune) bool {
 	var buf [32]byte
 	lw := buf[:0]
 	for _, r := range w {
-		lw = utf8.AppendRune(lw, runes.ToLower(r))
+		lw = utf8.AppendRune(lw, text.ToLower(r))
 	}
 	if a.never[string(lw)] {
 		return true

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"newsbot/internal/news"
-	"newsbot/internal/runes"
+	"newsbot/internal/text"
 )
 
 // DefaultBudget is the summary length, in characters, used when the budget
@@ -93,12 +93,12 @@ func dedupeKey(s string) uint64 {
 			r = rune(c)
 		} else {
 			var size int
-			r, size = decodeRune(s, i)
+			r, size = text.DecodeRune(s, i)
 			i += size
-			if !runes.IsLetterOrDigit(r) {
+			if !text.IsLetterOrDigit(r) {
 				continue
 			}
-			r = runes.ToLower(r)
+			r = text.ToLower(r)
 		}
 		h ^= uint64(r)
 		h *= 1099511628211
@@ -160,7 +160,7 @@ func shorten(s string, budget int) string {
 		return ""
 	}
 	head := strings.TrimRightFunc(s[:cut], func(r rune) bool {
-		return unicode.IsPunct(r) && r != ')' && r != '"' && r != '»' || unicode.IsSpace(r)
+		return unicode.IsPunct(r) && r != ')' && r != '"' && r != '»' || text.IsSpace(r)
 	})
 	if head == "" {
 		return ""
@@ -180,36 +180,25 @@ var stripLabels = []string{
 	"нагадаємо:", "напомним:", "reminder:",
 }
 
-// prefix returns at most the first n bytes of s, not cutting a rune.
-func prefix(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // clean drops attribution lines and bare labels and strips a leading label
 // from a sentence. It reports false when nothing worth keeping is left.
 func clean(s string) (string, bool) {
 	s = strings.TrimLeft(s, "•–—- ")
 	// The labels are compared with strings.ToLower(head), without
 	// allocating it.
-	head := prefix(s, 48)
+	head := text.Head(s, 48)
 	for _, l := range dropLabels {
-		if hasLowerPrefix(head, l) {
+		if lowerPrefix(head, l) {
 			return "", false
 		}
 	}
 	for _, l := range stripLabels {
-		if hasLowerPrefix(head, l) {
+		if lowerPrefix(head, l) {
 			s = strings.TrimSpace(s[len(l):])
 			break
 		}
 	}
-	if strings.HasSuffix(s, ":") && !strings.Contains(s, " ") || !hasContent(s) {
+	if strings.HasSuffix(s, ":") && !strings.Contains(s, " ") || !text.HasLetterOrDigit(s) {
 		// "Background:" or "Передісторія:" alone.
 		return "", false
 	}
@@ -220,18 +209,9 @@ func clean(s string) (string, bool) {
 	return s, true
 }
 
-// hasLowerPrefix reports whether strings.ToLower(s) starts with the
+// lowerPrefix reports whether strings.ToLower(s) starts with the
 // lower-case p.
-func hasLowerPrefix(s, p string) bool {
-	for _, pr := range p {
-		if s == "" {
-			return false
-		}
-		r, size := decodeRune(s, 0)
-		if runes.ToLower(r) != pr {
-			return false
-		}
-		s = s[size:]
-	}
-	return true
+func lowerPrefix(s, p string) bool {
+	_, ok := text.CutLowerPrefix(s, p)
+	return ok
 }

@@ -16,7 +16,7 @@ import (
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
 
-	"newsbot/internal/source/upravda/markup"
+	"newsbot/internal/text"
 )
 
 // feedEntry is one item of a feed.
@@ -87,7 +87,7 @@ func parseFeedBytes(body []byte) (res feedResult, err error) {
 		}
 		e := feedEntry{
 			Link:        strings.TrimSpace(it.Link),
-			Title:       markup.Collapse(html.UnescapeString(it.Title)),
+			Title:       text.Collapse(html.UnescapeString(it.Title)),
 			Description: plainText(it.Description),
 		}
 		if e.Link == "" && it.GUID != "" {
@@ -116,14 +116,14 @@ func parseFeedBytes(body []byte) (res feedResult, err error) {
 // hold markup) with entities decoded and white space collapsed.
 func plainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
-		return markup.Collapse(s)
+		return text.Collapse(s)
 	}
 	z := xhtml.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
 	for {
 		switch z.Next() {
 		case xhtml.ErrorToken:
-			return markup.Collapse(b.String())
+			return text.Collapse(b.String())
 		case xhtml.TextToken:
 			b.Write(z.Text())
 		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:

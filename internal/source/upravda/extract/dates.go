@@ -9,8 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"newsbot/internal/source/upravda/markup"
 	"newsbot/internal/source/upravda/site"
+	"newsbot/internal/text"
 )
 
 // kyiv is the site's time zone, used when a page gives a time without an
@@ -113,66 +113,40 @@ var relativeStarts = func() []rune {
 	return out
 }()
 
-// findRelative is relativeRe.FindStringSubmatch(text) when ref is set (nil
+// findRelative is relativeRe.FindStringSubmatch(s) when ref is set (nil
 // otherwise). The expression, case-insensitive and without a literal
 // prefix, is tried at every position of the text; it is run only when one
 // of its words is there, compared as (?i) compares them.
-func findRelative(text string, ref time.Time) []string {
+func findRelative(s string, ref time.Time) []string {
 	if ref.IsZero() {
 		return nil
 	}
-	for i, r := range text {
+	for i, r := range s {
 		if !slices.Contains(relativeStarts, r) {
 			continue
 		}
 		for _, w := range relativeWords {
-			if hasFoldPrefix(text[i:], w) {
-				return relativeRe.FindStringSubmatch(text)
+			if text.HasFoldPrefix(s[i:], w) {
+				return relativeRe.FindStringSubmatch(s)
 			}
 		}
 	}
 	return nil
 }
 
-// hasFoldPrefix reports whether s starts with w, runes compared under
-// Unicode simple case folding (as (?i) and strings.EqualFold compare them).
-func hasFoldPrefix(s, w string) bool {
-	for _, wr := range w {
-		r, size := utf8.DecodeRuneInString(s)
-		if size == 0 || !foldEqual(r, wr) {
-			return false
-		}
-		s = s[size:]
-	}
-	return true
-}
-
-// foldEqual reports whether a and b are in the same case folding orbit.
-func foldEqual(a, b rune) bool {
-	if a == b {
-		return true
-	}
-	for f := unicode.SimpleFold(a); f != a; f = unicode.SimpleFold(f) {
-		if f == b {
-			return true
-		}
-	}
-	return false
-}
-
 // parseVisibleDate reads a date as the site prints it, in Kyiv time. When
 // the text has no year, the year is the one that puts the date closest to
 // ref (the date in the article's URL, or the time of reading); without a
 // ref such a date is not read. "Today"/"yesterday" are relative to ref.
-func parseVisibleDate(text string, ref time.Time) (time.Time, bool) {
-	text = strings.ToLower(markup.Collapse(text))
+func parseVisibleDate(visible string, ref time.Time) (time.Time, bool) {
+	s := strings.ToLower(text.Collapse(visible))
 	// Every pattern holds a time ("15:26"): without a digit there is no
 	// date, and no match of dayMonthRe starts before the first digit.
-	digit := strings.IndexAny(text, "0123456789")
-	if digit < 0 || len(text) > 400 {
+	digit := strings.IndexAny(s, "0123456789")
+	if digit < 0 || len(s) > 400 {
 		return time.Time{}, false
 	}
-	if m := findRelative(text, ref); m != nil {
+	if m := findRelative(s, ref); m != nil {
 		hh, mm, ok := site.Clock(m[2], m[3])
 		if !ok {
 			return time.Time{}, false
@@ -183,12 +157,12 @@ func parseVisibleDate(text string, ref time.Time) (time.Time, bool) {
 		}
 		return time.Date(day.Year(), day.Month(), day.Day(), hh, mm, 0, 0, kyiv), true
 	}
-	for _, m := range dayMonthRe.FindAllStringSubmatch(text[digit:], 4) {
+	for _, m := range dayMonthRe.FindAllStringSubmatch(s[digit:], 4) {
 		if t, ok := buildDate(m[1], m[2], m[3], m[4], m[5], ref); ok {
 			return t, true
 		}
 	}
-	for _, m := range monthDayRe.FindAllStringSubmatch(text, 4) {
+	for _, m := range monthDayRe.FindAllStringSubmatch(s, 4) {
 		if t, ok := buildDate(m[2], m[1], m[3], m[4], m[5], ref); ok {
 			return t, true
 		}

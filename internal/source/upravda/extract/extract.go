@@ -26,6 +26,7 @@ import (
 	"newsbot/internal/source/upravda/markup"
 	"newsbot/internal/source/upravda/site"
 	"newsbot/internal/summary"
+	"newsbot/internal/text"
 )
 
 // Errors of the extractor. Callers test them with errors.Is.
@@ -323,10 +324,10 @@ func (p *page) headlineText(ld ldArticle, headNode *html.Node) string {
 	if h := textOf(headNode); h != "" {
 		return h
 	}
-	if h := markup.Collapse(p.metas["og:title"]); h != "" {
+	if h := text.Collapse(p.metas["og:title"]); h != "" {
 		return h
 	}
-	return markup.Collapse(p.metas["twitter:title"])
+	return text.Collapse(p.metas["twitter:title"])
 }
 
 // published returns the time of publication: JSON-LD, the meta tag, then
@@ -361,9 +362,9 @@ func (p *page) readText(x *Result, ld ldArticle) {
 	} else if body := ld.ArticleBody(); body != "" {
 		a.Body = ldBody(body)
 	}
-	x.Description = markup.Collapse(p.metas["description"])
+	x.Description = text.Collapse(p.metas["description"])
 	if x.Description == "" {
-		x.Description = firstNonEmpty(markup.Collapse(p.metas["og:description"]), ld.Description)
+		x.Description = firstNonEmpty(text.Collapse(p.metas["og:description"]), ld.Description)
 	}
 	// The lead: JSON-LD's description, else the first paragraph of the
 	// text (older templates put a pulled quote in the meta description),
@@ -474,7 +475,7 @@ func (p *page) authors() []string {
 func splitNames(s string) []string {
 	var out []string
 	for part := range strings.SplitSeq(s, ",") {
-		if part = markup.Collapse(strings.Trim(part, " —–-")); part != "" {
+		if part = text.Collapse(strings.Trim(part, " —–-")); part != "" {
 			out = append(out, part)
 		}
 	}
@@ -648,7 +649,7 @@ func (p *page) alternates(base *url.URL) map[news.Lang]string {
 func ldBody(s string) string {
 	var parts []string
 	for p := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\t' || r == '\n' || r == '\r' }) {
-		if p = markup.Collapse(html.UnescapeString(p)); p != "" && hasLetterOrDigit(p) && !isJunkParagraph(p) {
+		if p = text.Collapse(html.UnescapeString(p)); p != "" && text.HasLetterOrDigit(p) && !isJunkParagraph(p) {
 			parts = append(parts, p)
 		}
 	}
@@ -685,7 +686,7 @@ func firstNonEmpty(vals ...string) string {
 func dedupe(names []string) []string {
 	var out []string
 	for _, n := range names {
-		if n = markup.Collapse(n); n != "" && !slices.Contains(out, n) {
+		if n = text.Collapse(n); n != "" && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}

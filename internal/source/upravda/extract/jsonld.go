@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"newsbot/internal/source/upravda/markup"
+	"newsbot/internal/text"
 )
 
 // ldArticle is what the page's JSON-LD says about the article.
@@ -244,7 +244,7 @@ func ldString(v any) string {
 // ldText returns a text value with entities decoded and white space
 // collapsed.
 func ldText(v any) string {
-	return markup.Collapse(html.UnescapeString(ldString(v)))
+	return text.Collapse(html.UnescapeString(ldString(v)))
 }
 
 // ldPersons returns the names of the Person authors (Organizations, such as
@@ -255,7 +255,7 @@ func ldPersons(v any, depth int) []string {
 	}
 	switch x := v.(type) {
 	case string:
-		if n := markup.Collapse(x); n != "" {
+		if n := text.Collapse(x); n != "" {
 			return []string{n}
 		}
 	case []any:
@@ -287,7 +287,7 @@ func ldKeywords(v any) []string {
 	}
 	var out []string
 	for _, k := range raw {
-		if k = markup.Collapse(html.UnescapeString(k)); k != "" {
+		if k = text.Collapse(html.UnescapeString(k)); k != "" {
 			out = append(out, k)
 		}
 	}

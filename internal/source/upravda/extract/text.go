@@ -8,26 +8,9 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"newsbot/internal/runes"
 	"newsbot/internal/source/upravda/markup"
+	"newsbot/internal/text"
 )
-
-// cutLowerPrefix reports whether strings.ToLower(s) starts with the lower-case
-// p and returns the rest of s after the runes that matched, without building
-// the lower-case string.
-func cutLowerPrefix(s, p string) (string, bool) {
-	for _, pr := range p {
-		if s == "" {
-			return "", false
-		}
-		r, size := utf8.DecodeRuneInString(s)
-		if runes.ToLower(r) != pr {
-			return "", false
-		}
-		s = s[size:]
-	}
-	return s, true
-}
 
 // junkClassPrefixes mark elements inside an article's text that are not part of
 // it: ads, banners, widgets, photo boxes, tag lines, share buttons.
@@ -83,9 +66,9 @@ func bodyBlocks(container *html.Node) []block {
 	var cur []byte         // the paragraph's text, the buffer reused
 	var styled, plain bool // letters seen inside / outside bold+italic
 	flush := func() {
-		t := markup.Collapse(string(cur))
+		t := text.Collapse(string(cur))
 		cur = cur[:0]
-		if t != "" && hasLetterOrDigit(t) && !isJunkParagraph(t) {
+		if t != "" && text.HasLetterOrDigit(t) && !isJunkParagraph(t) {
 			out = append(out, block{text: t, byline: styled && !plain})
 		}
 		styled, plain = false, false
@@ -95,7 +78,7 @@ func bodyBlocks(container *html.Node) []block {
 		switch n.Type {
 		case html.TextNode:
 			cur = append(cur, n.Data...)
-			if hasLetterOrDigit(n.Data) {
+			if text.HasLetterOrDigit(n.Data) {
 				if bold && italic {
 					styled = true
 				} else {
@@ -144,20 +127,20 @@ func bodyBlocks(container *html.Node) []block {
 
 func isJunkParagraph(t string) bool {
 	// Compared as strings.ToLower(t) would be, without allocating it.
-	t = prefix(strings.TrimLeft(t, "• "), 64)
+	t = text.Head(strings.TrimLeft(t, "• "), 64)
 	if t == "" {
 		return false
 	}
-	if r, _ := utf8.DecodeRuneInString(t); !junkParagraphStarts[runes.ToLower(r)] {
+	if r, _ := utf8.DecodeRuneInString(t); !junkParagraphStarts[text.ToLower(r)] {
 		return false
 	}
 	for _, w := range junkParagraphWords {
-		if rest, ok := cutLowerPrefix(t, w); ok && strings.TrimRight(rest, ".!:") == "" {
+		if rest, ok := text.CutLowerPrefix(t, w); ok && strings.TrimRight(rest, ".!:") == "" {
 			return true
 		}
 	}
 	for _, p := range junkParagraphPrefixes {
-		if _, ok := cutLowerPrefix(t, p); ok {
+		if _, ok := text.CutLowerPrefix(t, p); ok {
 			return true
 		}
 	}
@@ -178,35 +161,6 @@ var junkParagraphStarts = func() map[rune]bool {
 	}
 	return m
 }()
-
-func hasLetterOrDigit(s string) bool {
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if runes.IsLetterOrDigit(rune(c)) {
-				return true
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if runes.IsLetterOrDigit(r) {
-			return true
-		}
-		i += size
-	}
-	return false
-}
-
-// prefix returns at most the first n bytes of s, not cutting a rune.
-func prefix(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
 
 // joinBlocks joins paragraphs with a blank line between them.
 func joinBlocks(bs []block) string {

@@ -1,16 +1,16 @@
 // Package markup holds what reading any HTML page of the site needs: the
 // names of its templates, its attributes and classes, and the visible text
-// of an element with white space collapsed. Article extraction and list
+// of an element with blanks collapsed (text.Collapse). Article extraction and list
 // pages both read with it.
 package markup
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"newsbot/internal/text"
 )
 
 // Names of the site's templates, as the readers report them.
@@ -20,115 +20,6 @@ const (
 	Y2016   = "2016"    // post_news__* (BEM), article__title
 	Y2014   = "2014"    // table layout: h1.title, span.dt2
 )
-
-// Collapse trims s and replaces every run of white space, no-break and
-// zero-width spaces included, with one space.
-func Collapse(s string) string {
-	if isCollapsed(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for i := 0; i < len(s); {
-		if j := plainRun(s, i); j > i {
-			if space {
-				b.WriteByte(' ')
-				space = false
-			}
-			b.WriteString(s[i:j])
-			i = j
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if isSpace(r) {
-			space = b.Len() > 0
-			continue
-		}
-		if r == utf8.RuneError || unicode.IsControl(r) {
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteString(s[i-size : i])
-	}
-	return b.String()
-}
-
-// plainRun returns the end of the run of bytes from s[i] that Collapse
-// keeps as they are: printable ASCII other than the space, and two-byte
-// runes above U+00A0 (Cyrillic among them), none of which is white space
-// or a control character.
-func plainRun(s string, i int) int {
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case ' ' < c && c < 0x7f:
-			i++
-		case 0xc2 <= c && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 && (c > 0xc2 || s[i+1] > 0xa0):
-			i += 2
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// isCollapsed reports whether Collapse would return s unchanged: no
-// leading, trailing or repeated spaces, no other white space, no control
-// characters, valid UTF-8.
-func isCollapsed(s string) bool {
-	if s == "" {
-		return true
-	}
-	if s[0] == ' ' || s[len(s)-1] == ' ' {
-		return false
-	}
-	prevSpace := false
-	for i := 0; i < len(s); {
-		if j := plainRun(s, i); j > i {
-			prevSpace = false
-			i = j
-			continue
-		}
-		if s[i] == ' ' {
-			if prevSpace {
-				return false
-			}
-			prevSpace = true
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || isSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-		prevSpace = false
-		i += size
-	}
-	return true
-}
-
-// isSpace reports whether r is white space (unicode.IsSpace) or a no-break
-// or zero-width space.
-func isSpace(r rune) bool {
-	if uint32(r) < 0x1680 { // below U+1680 only ASCII and Latin-1 have white space
-		return r < utf8.RuneSelf && asciiSpace(byte(r)) || r == '\u0085' || r == '\u00a0'
-	}
-	return unicode.IsSpace(r) || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u2060'
-}
-
-// asciiSpace reports whether the ASCII byte c is white space.
-func asciiSpace(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return true
-	}
-	return false
-}
 
 // Attr returns the value of an attribute of n ("" when absent).
 func Attr(n *html.Node, key string) string {
@@ -188,7 +79,7 @@ func Text(n *html.Node, skip func(*html.Node) bool) string {
 		}
 	}
 	walk(n)
-	return Collapse(b.String())
+	return text.Collapse(b.String())
 }
 
 // IsBlock reports whether n starts a new block of text.

@@ -7,22 +7,6 @@ import (
 	"golang.org/x/net/html"
 )
 
-func TestCollapse(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"plain", "plain"},
-		{"  a \t b\n", "a b"},
-		{"no\u00a0break\u200bzero", "no break zero"},
-		{"Київ\u2009—\u2009столиця", "Київ — столиця"},
-		{"ctrl\x01char", "ctrlchar"},
-	}
-	for _, tt := range tests {
-		if got := Collapse(tt.in); got != tt.want {
-			t.Errorf("Collapse(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestText(t *testing.T) {
 	doc, err := html.Parse(strings.NewReader(`<div class="a b"><h1>Заголовок <em>фото</em></h1><p>Один<br>два</p><script>x()</script></div>`))
 	if err != nil {
