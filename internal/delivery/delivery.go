@@ -146,7 +146,7 @@ type Observer interface {
 type nopObserver struct{}
 
 func (nopObserver) Delivered(_, _ time.Duration) {}
-func (nopObserver) DeadLettered()           {}
+func (nopObserver) DeadLettered()                {}
 
 // Stats is a snapshot of the queue, shared by every process.
 type Stats = queue.Stats

@@ -24,7 +24,7 @@ type item struct {
 	edition   news.Lang
 	articleID int64
 	broadcast int64
-	edit      bool // a correction of the article (the reference names its version)
+	edit      bool  // a correction of the article (the reference names its version)
 	notice    int64 // a rendered text, kept like a broadcast's (Engine.Notify)
 }
 
