@@ -19,6 +19,7 @@ import (
 	"newsbot/internal/metrics"
 	"newsbot/internal/poller"
 	"newsbot/internal/queue"
+	"newsbot/internal/roles"
 	"newsbot/internal/store"
 	"newsbot/internal/telegram"
 )
@@ -41,6 +42,7 @@ type parts struct {
 	engine     *delivery.Engine
 	bot        *bot.Bot
 	poller     *poller.Poller
+	roles      *roles.Manager
 
 	ln      net.Listener // HTTP_ADDR; nil when off
 	http    *http.Server // serves ln; nil when off
@@ -116,6 +118,8 @@ func (p *parts) wire(ctx context.Context) error {
 		Editions: cfg.Editions, Interval: cfg.PollInterval, Logger: log, Guard: guard, Observer: p.obs,
 		Watcher: st, Follower: engine,
 	})
+	p.roles = roles.New(st, roles.Config{Lease: cfg.RoleLease, Logger: log, OnChange: p.obs.RoleChanged})
+	p.health.roles = p.roles.Held
 	hookPath := ""
 	if cfg.WebhookURL != "" {
 		secret := cmp.Or(cfg.WebhookSecret, randomSecret())
@@ -144,20 +148,26 @@ func (p *parts) close() {
 	}
 }
 
-// setUpTelegram publishes the command menu and sets the webhook, or
-// deletes any webhook before long polling.
+// setUpTelegram publishes the command menu (every replica: it is
+// idempotent). The webhook is set, or deleted before long polling, by the
+// replica that holds the role.
 func (p *parts) setUpTelegram(ctx context.Context) error {
 	setCommands(ctx, p.client, p.catalog, p.log)
-	if p.webhook == nil {
-		if err := p.client.DeleteWebhook(ctx); err != nil {
-			p.log.Warn("Unable to delete a webhook before long polling.", "err", err)
-		}
-		return nil
-	}
+	return nil
+}
+
+// setWebhook sets the webhook once, by the holder of the "webhook" role,
+// then holds the role until ctx ends (a new holder sets it again, which
+// is harmless).
+func (p *parts) setWebhook(ctx context.Context) error {
 	if err := p.client.SetWebhook(ctx, p.cfg.WebhookURL, p.webhook.secret, bot.AllowedUpdates); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("app: unable to set the webhook: %w", err)
 	}
 	u, _ := url.Parse(p.cfg.WebhookURL)
 	p.log.Info("Webhook mode: Telegram posts updates to TELEGRAM_WEBHOOK_URL.", "path", u.Path)
+	<-ctx.Done()
 	return nil
 }

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"newsbot/bot"
 	"newsbot/internal/config"
 	"newsbot/internal/i18n"
@@ -101,11 +99,12 @@ func liveStoreURL(ctx context.Context, dataDir string) (string, error) {
 	for {
 		u, err := embedded.LiveURL(dataDir)
 		if err == nil {
-			var rdb redis.UniversalClient
-			if rdb, err = store.Open(ctx, u); err == nil {
+			rdb, oerr := store.Open(ctx, u)
+			if oerr == nil {
 				rdb.Close()
 				return u, nil
 			}
+			err = oerr
 		}
 		last = err
 		if !sleep(ctx, 100*time.Millisecond) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,7 @@ type health struct {
 	lastAPI  atomic.Int64
 	lastLoss atomic.Int64
 	now      func() time.Time
+	roles    func() []string // the singleton roles this replica holds; nil: none
 }
 
 func (h *health) polled()      { h.lastPoll.Store(h.now().UnixNano()) }
@@ -163,6 +165,9 @@ func httpServer(addr string, h *health, st pinger, m *metrics.Metrics, hookPath 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
+		if h.roles != nil {
+			fmt.Fprintf(w, "roles: %s\n", strings.Join(h.roles(), ","))
+		}
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		checks, ok := h.readiness(r.Context(), st)

@@ -33,16 +33,25 @@ type part struct {
 	run  func(ctx context.Context) error
 }
 
-// longLived lists the parts run runs. A singleton part (the poller, the
-// update loop) runs on one replica at a time by wrapping its run in a
-// roles.Manager.Run here.
+// longLived lists the parts run runs. The singleton parts run on one
+// replica at a time, each under its role's lease: the site poller, and the
+// update loop in long-polling mode (or, in webhook mode, the setting of
+// the webhook). Every replica sends, serves HTTP and, in webhook mode,
+// receives updates.
 func (p *parts) longLived() []part {
 	var ps []part
 	if p.webhook == nil {
-		ps = append(ps, part{"updates", p.bot.Poll})
+		ps = append(ps, p.singleton("updates", func(ctx context.Context) error {
+			if err := p.client.DeleteWebhook(ctx); err != nil {
+				p.log.Warn("Unable to delete a webhook before long polling.", "err", err)
+			}
+			return p.bot.Poll(ctx)
+		}))
+	} else {
+		ps = append(ps, p.singleton("webhook", p.setWebhook))
 	}
 	ps = append(ps,
-		part{"poller", p.poller.Run},
+		p.singleton("poller", p.poller.Run),
 		part{"delivery", p.engine.Run},
 		part{"gauges", p.sampleGauges},
 	)
@@ -50,6 +59,13 @@ func (p *parts) longLived() []part {
 		ps = append(ps, part{"http", p.serveHTTP})
 	}
 	return ps
+}
+
+// singleton is a part that runs only while this replica holds its role.
+func (p *parts) singleton(role string, run func(ctx context.Context) error) part {
+	return part{role, func(ctx context.Context) error {
+		return p.roles.Run(ctx, role, func(ctx context.Context, _ int64) error { return run(ctx) })
+	}}
 }
 
 // run sets up Telegram (menu, webhook) and runs the long-lived parts under

@@ -130,3 +130,13 @@ func (o *observedAPI) GetUpdates(ctx context.Context, offset int, timeout time.D
 	}
 	return us, err
 }
+
+// RoleChanged shows in the metrics which singleton roles this replica
+// holds.
+func (t *telemetry) RoleChanged(role string, held bool) {
+	v := 0.0
+	if held {
+		v = 1
+	}
+	t.m.RoleHeld.WithLabelValues(role).Set(v)
+}

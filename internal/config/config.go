@@ -29,6 +29,7 @@ const (
 	DefaultStrikeLimit     = 3
 	DefaultHTTPAddr        = ":8080"
 	DefaultShutdownTimeout = 20 * time.Second
+	DefaultRoleLease       = 10 * time.Second
 	DefaultSaveInterval    = 30 * time.Second
 	DefaultSummaryBudget   = 600
 	DefaultWatchWindow     = 24 * time.Hour
@@ -65,6 +66,7 @@ type Config struct {
 	LogLevel        slog.Level
 	LogFormat       string // text or json
 	ShutdownTimeout time.Duration
+	RoleLease       time.Duration
 }
 
 // Var documents one environment variable; Vars is the table the README
@@ -100,6 +102,7 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
 	{"SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String(), "How long a graceful shutdown may take."},
+	{"ROLE_LEASE", DefaultRoleLease.String(), "Lease of a singleton role (poller, updates) among replicas: another replica takes over within 2x this after the holder dies."},
 }
 
 var tokenPattern = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,}$`)
@@ -132,6 +135,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        l.level("LOG_LEVEL"),
 		LogFormat:       l.oneOf("LOG_FORMAT", "text", "text", "json"),
 		ShutdownTimeout: l.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.Second),
+		RoleLease:       l.duration("ROLE_LEASE", DefaultRoleLease, 300*time.Millisecond),
 	}
 	c.TelegramToken = l.token()
 	if c.WebhookSecret != "" && !regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`).MatchString(c.WebhookSecret) {
