@@ -70,10 +70,12 @@ func (s *Store) muteMemberships(m map[string]membership, c *news.Chat) {
 	}
 }
 
-// MuteSubscribers returns, for every word or phrase muted in edition ed,
-// the active chats muting it (ascending). Fan-out matches the words once
-// per story, never once per reader.
-func (s *Store) MuteSubscribers(ctx context.Context, ed news.Lang) (map[string][]int64, error) {
+// MutedBy returns the active chats of edition ed muting a word or phrase
+// for which match reports true, ascending. match is called once per
+// distinct mute of the edition, and only the chats of the matching mutes
+// are read: fan-out matches the words once per story, never once per
+// reader.
+func (s *Store) MutedBy(ctx context.Context, ed news.Lang, match func(mute string) bool) ([]int64, error) {
 	if err := checkEdition(ed); err != nil {
 		return nil, err
 	}
@@ -89,23 +91,28 @@ func (s *Store) MuteSubscribers(ctx context.Context, ed news.Lang) (map[string][
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list mutes of %s: %w", ed, err)
 	}
-	perMute := map[string][]string{}
+	matched := map[string]bool{}
+	var keys []string
 	for n, c := range counts {
 		for _, w := range c.Val() {
-			perMute[w] = append(perMute[w], s.k.muteSubs(n, ed, w))
+			ok, known := matched[w]
+			if !known {
+				ok = match(w)
+				matched[w] = ok
+			}
+			if ok {
+				keys = append(keys, s.k.muteSubs(n, ed, w))
+			}
 		}
 	}
-	out := make(map[string][]int64, len(perMute))
-	for w, keys := range perMute {
-		ids, err := s.unionIDs(ctx, keys)
-		if err != nil {
-			return nil, fmt.Errorf("store: unable to read the chats muting %q: %w", w, err)
-		}
-		if len(ids) > 0 {
-			out[w] = ids
-		}
+	if len(keys) == 0 {
+		return nil, nil
 	}
-	return out, nil
+	ids, err := s.unionIDs(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the chats muting words of %s: %w", ed, err)
+	}
+	return ids, nil
 }
 
 // MutedTagSubscribers returns the active chats muting tag slug in edition
