@@ -56,6 +56,13 @@ type Renderer interface {
 	Plain(m telegram.Message) telegram.Message
 }
 
+// ChatRenderer is a Renderer that can render a single article for one
+// reader (the buttons under a story depend on what the reader follows and
+// mutes); the engine prefers it when the renderer has it.
+type ChatRenderer interface {
+	ArticleFor(a *news.Article, lang news.Lang, breaking bool, chat news.Chat) telegram.Message
+}
+
 // Defaults for Config.
 const (
 	DefaultRate           = 25.0
