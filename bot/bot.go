@@ -19,6 +19,7 @@ import (
 type API interface {
 	Send(ctx context.Context, m telegram.Message) (int, error)
 	EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *telegram.InlineKeyboard) error
+	EditMarkup(ctx context.Context, chatID int64, messageID int, markup *telegram.InlineKeyboard) error
 	AnswerCallback(ctx context.Context, callbackID, text string) error
 	GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]telegram.Update, error)
 	ChatAdmin(ctx context.Context, chatID, userID int64) (bool, error)
@@ -33,6 +34,7 @@ type Store interface {
 	TopTags(ctx context.Context, ed news.Lang, offset, limit int) ([]news.TagCount, int, error)
 	TagName(ctx context.Context, ed news.Lang, slug string) (string, error)
 	Latest(ctx context.Context, ed news.Lang, n int, slug string) ([]*news.Article, error)
+	Article(ctx context.Context, ed news.Lang, id int64) (*news.Article, error)
 	UpdateOffset(ctx context.Context) (int, error)
 	SetUpdateOffset(ctx context.Context, offset int) error
 	PutBroadcastDraft(ctx context.Context, chatID, userID int64, text string, ttl time.Duration) error
