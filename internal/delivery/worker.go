@@ -234,6 +234,9 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 		e.edit(ctx, j, first)
 		return
 	}
+	if valid = e.holdQuiet(j, valid); len(valid) == 0 {
+		return
+	}
 	m, ok := e.compose(ctx, j, valid)
 	if !ok {
 		return

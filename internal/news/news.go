@@ -158,8 +158,13 @@ type Chat struct {
 	Mutes     []string `json:"mutes,omitempty"`
 	MutedTags []string `json:"muted_tags,omitempty"`
 	// BreakingUnmuted lets breaking alerts through the mutes.
-	BreakingUnmuted bool      `json:"breaking_unmuted,omitempty"`
-	Created         time.Time `json:"created,omitzero"`
+	BreakingUnmuted bool `json:"breaking_unmuted,omitempty"`
+	// Quiet holds the chat's quiet hours (nil: none) and TimeZone the zone
+	// they are read in: an IANA name or a fixed offset ("+01:00"); ""
+	// is Europe/Kyiv, the site's own zone.
+	Quiet    *Quiet    `json:"quiet,omitempty"`
+	TimeZone string    `json:"tz,omitempty"`
+	Created  time.Time `json:"created,omitzero"`
 }
 
 // MaxMutes is the most mutes (words and tags together) a chat may have,

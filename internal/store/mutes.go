@@ -53,6 +53,19 @@ func normalizeMutes(c *news.Chat) error {
 		return fmt.Errorf("store: chat %d has more than %d mutes: %w", c.ID, news.MaxMutes, news.ErrInvalid)
 	}
 	c.Mutes, c.MutedTags = mutes, tags
+	return normalizeQuiet(c)
+}
+
+// normalizeQuiet checks c's quiet hours and time zone.
+func normalizeQuiet(c *news.Chat) error {
+	if c.TimeZone != "" {
+		if _, err := news.LoadZone(c.TimeZone); err != nil {
+			return fmt.Errorf("store: chat %d: %w", c.ID, err)
+		}
+	}
+	if q := c.Quiet; q != nil && (q.From < 0 || q.From >= 24*60 || q.To < 0 || q.To >= 24*60) {
+		return fmt.Errorf("store: chat %d has quiet hours outside a day: %w", c.ID, news.ErrInvalid)
+	}
 	return nil
 }
 
