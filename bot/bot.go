@@ -43,8 +43,8 @@ type Store interface {
 
 // Admin serves the operators' commands; nil disables them.
 type Admin interface {
-	// Stats returns the text of /stats, already in HTML.
-	Stats(ctx context.Context, lang news.Lang) (string, error)
+	// Stats returns what /stats shows.
+	Stats(ctx context.Context) (Stats, error)
 	// Recipients counts the readers a broadcast would reach.
 	Recipients(ctx context.Context) (int, error)
 	// Broadcast queues an announcement to every active reader.
@@ -63,7 +63,7 @@ type Config struct {
 	AdminChatIDs []int64 // chats allowed to use admin commands
 	MaxSubs      int     // tags and keywords per chat, default 50
 	PollTimeout  time.Duration
-	Workers      int // updates handled at once (one chat's updates stay in order), default 8
+	Workers      int // updates handled at once (one chat's updates stay in order), default 16
 	Logger       *slog.Logger
 	Now          func() time.Time
 }
@@ -90,7 +90,7 @@ func New(api API, st Store, admin Admin, cat *i18n.Catalog, cfg Config) *Bot {
 		cfg.PollTimeout = 30 * time.Second
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 8
+		cfg.Workers = 16
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -105,15 +105,22 @@ func New(api API, st Store, admin Admin, cat *i18n.Catalog, cfg Config) *Bot {
 // Renderer returns the bot's article renderer (for the delivery engine).
 func (b *Bot) Renderer() *Renderer { return b.render }
 
-// Poll receives updates by long polling until ctx is done. The offset is
-// stored in Redis after each handled batch, so a restart neither loses nor
-// repeats updates. A rejected token ends the loop with the error; other
-// failures are retried with backoff.
+// Poll receives updates by long polling until ctx is done. Updates are
+// handled concurrently across chats and in order within a chat (see
+// dispatcher); the next poll does not wait for them, so a slow or flooding
+// chat holds no one else up. The offset stored in Redis after each poll is
+// that of the first update not yet handled, so a restart repeats none that
+// was handled; updates still queued when the process dies are lost, as
+// Telegram was already told of them. On shutdown the updates received are
+// handled (for at most handleTimeout) before Poll returns. A rejected token
+// ends the loop with the error; other failures are retried with backoff.
 func (b *Bot) Poll(ctx context.Context) error {
 	offset, err := b.store.UpdateOffset(ctx)
 	if err != nil {
 		b.log.Warn("Unable to read the stored update offset; starting from Telegram's.", "err", err)
 	}
+	d := newDispatcher(b)
+	defer b.drain(ctx, d, &offset)
 	backoff := time.Second
 	for ctx.Err() == nil {
 		updates, err := b.api.GetUpdates(ctx, offset, b.cfg.PollTimeout, AllowedUpdates)
@@ -139,18 +146,28 @@ func (b *Bot) Poll(ctx context.Context) error {
 		if len(updates) == 0 {
 			continue
 		}
-		// A batch that was received is handled and confirmed even when
-		// shutdown begins meanwhile: cutting it short would lose replies or
-		// handle the updates twice after the restart.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
-		b.HandleBatch(hctx, updates)
-		offset = updates[len(updates)-1].UpdateID + 1
-		if err := b.store.SetUpdateOffset(hctx, offset); err != nil {
-			b.log.Error("Unable to store the update offset; updates may be handled again after a restart.", "err", err)
+		for _, u := range updates {
+			d.submit(ctx, u)
 		}
-		cancel()
+		offset = updates[len(updates)-1].UpdateID + 1
+		b.storeOffset(ctx, d.safeOffset(offset))
 	}
 	return nil
+}
+
+// drain waits for the updates received to be handled and stores the
+// offset.
+func (b *Bot) drain(ctx context.Context, d *dispatcher, offset *int) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
+	defer cancel()
+	d.wait(wctx)
+	b.storeOffset(wctx, d.safeOffset(*offset))
+}
+
+func (b *Bot) storeOffset(ctx context.Context, offset int) {
+	if err := b.store.SetUpdateOffset(context.WithoutCancel(ctx), offset); err != nil {
+		b.log.Error("Unable to store the update offset; updates may be handled again after a restart.", "err", err)
+	}
 }
 
 // HandleBatch handles updates concurrently, keeping each chat's updates in

@@ -25,10 +25,11 @@ const (
 	DefaultDataDir         = "./data"
 	DefaultRedisPrefix     = "newsbot:"
 	DefaultPollInterval    = 60 * time.Second
-	DefaultSendRate        = 25.0
+	DefaultSendRate        = 30.0 // the limiter keeps the jitter margin itself (docs/delivery.md)
 	DefaultStrikeLimit     = 3
 	DefaultHTTPAddr        = ":8080"
 	DefaultShutdownTimeout = 20 * time.Second
+	DefaultRoleLease       = 10 * time.Second
 	DefaultSaveInterval    = 30 * time.Second
 	DefaultSummaryBudget   = 600
 	DefaultWatchWindow     = 24 * time.Hour
@@ -63,6 +64,7 @@ type Config struct {
 	LogLevel        slog.Level
 	LogFormat       string // text or json
 	ShutdownTimeout time.Duration
+	RoleLease       time.Duration
 }
 
 // Var documents one environment variable; Vars is the table the README
@@ -88,7 +90,7 @@ var Vars = []Var{
 	{"POLL_INTERVAL", DefaultPollInterval.String(), "How often each edition is polled (minimum 1s; be polite: 60s suits the site)."},
 	{"WATCH_WINDOW", DefaultWatchWindow.String(), "How long an announced story is watched for promotion to breaking news and for corrections (1m to 48h)."},
 	{"SUMMARY_BUDGET", strconv.Itoa(DefaultSummaryBudget), "Maximum characters of an article summary."},
-	{"SEND_RATE", "25", "Messages per second for the whole bot token, shared by every process (at most 30)."},
+	{"SEND_RATE", "30", "Messages per second for the whole bot token, shared by every process (at most 30)."},
 	{"PAID_BROADCAST", "false", "Use allow_paid_broadcast (costs Telegram Stars) to send faster than 30/s."},
 	{"PAID_RATE", "1000", "Messages per second when PAID_BROADCAST is on (at most 1000)."},
 	{"STRIKE_LIMIT", strconv.Itoa(DefaultStrikeLimit), "403 answers in a row before a chat is marked inactive."},
@@ -97,6 +99,7 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
 	{"SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String(), "How long a graceful shutdown may take."},
+	{"ROLE_LEASE", DefaultRoleLease.String(), "Lease of a singleton role (poller, updates) among replicas: another replica takes over within 2x this after the holder dies."},
 }
 
 var tokenPattern = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,}$`)
@@ -128,6 +131,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        l.level("LOG_LEVEL"),
 		LogFormat:       l.oneOf("LOG_FORMAT", "text", "text", "json"),
 		ShutdownTimeout: l.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.Second),
+		RoleLease:       l.duration("ROLE_LEASE", DefaultRoleLease, 300*time.Millisecond),
 	}
 	c.TelegramToken = l.token()
 	if c.WebhookSecret != "" && !regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`).MatchString(c.WebhookSecret) {

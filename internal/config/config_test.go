@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestLoadDefaults(t *testing.T) {
 	if diff := cmp.Diff([]string{"news", "mainnews"}, c.Feeds); diff != "" {
 		t.Errorf("feeds (-want +got):\n%s", diff)
 	}
-	if c.PollInterval != time.Minute || c.SendRate != 25 || c.HTTPAddr != ":8080" || c.TelegramAPIURL != DefaultTelegramAPIURL {
+	if c.PollInterval != time.Minute || c.SendRate != 30 || c.HTTPAddr != ":8080" || c.TelegramAPIURL != DefaultTelegramAPIURL {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 }
@@ -290,5 +291,30 @@ func TestReadmeTableMatchesVars(t *testing.T) {
 	}
 	for name := range listed {
 		t.Errorf("README's configuration table lists %s, which newsbot does not read", name)
+	}
+}
+
+// The default SEND_RATE is the one the limiter meets without a 429 against
+// a strict server (docs/delivery.md): config, Vars, README and
+// .env.example agree on it.
+func TestSendRateDefaultEverywhere(t *testing.T) {
+	want := strconv.FormatFloat(DefaultSendRate, 'f', -1, 64)
+	for _, v := range Vars {
+		if v.Name == "SEND_RATE" && v.Default != want {
+			t.Errorf("Vars: SEND_RATE default %q, want %q", v.Default, want)
+		}
+	}
+	if DefaultSendRate != maxSendRate {
+		t.Errorf("DefaultSendRate = %v, want Telegram's limit %v: the limiter keeps the margin", DefaultSendRate, maxSendRate)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "| `SEND_RATE` | `"+want+"` |") {
+		t.Errorf("README's configuration table does not give SEND_RATE the default %s", want)
+	}
+	if got := envFileVars(t, filepath.Join("..", "..", ".env.example"))["SEND_RATE"]; got != want {
+		t.Errorf(".env.example sets SEND_RATE=%q, want %q", got, want)
 	}
 }

@@ -65,7 +65,7 @@ type ChatRenderer interface {
 
 // Defaults for Config.
 const (
-	DefaultRate           = 25.0
+	DefaultRate           = 30.0
 	DefaultPaidRate       = 1000.0
 	DefaultChatInterval   = time.Second
 	DefaultGroupPerMinute = 20
@@ -94,8 +94,10 @@ type Config struct {
 	// GroupPerMinute is the most messages a group gets per minute;
 	// DefaultGroupPerMinute when 0.
 	GroupPerMinute int
-	// Workers is the number of concurrent senders in this process;
-	// DefaultWorkers (DefaultPaidWorkers in paid mode) when 0.
+	// Workers is the number of concurrent senders in this process. When 0
+	// it follows rate × round trip: about 1.5 × Rate × the measured send
+	// time, plus 2, between DefaultWorkers and maxAutoWorkers(Rate); in
+	// paid mode DefaultPaidWorkers.
 	Workers int
 	// MaxAttempts is how many failed sends a message gets before it goes to
 	// the dead-letter list; DefaultMaxAttempts when 0.
@@ -121,61 +123,60 @@ type Config struct {
 	// default) sends again, risking a duplicate; true counts it as
 	// delivered, risking a loss. See docs/delivery.md.
 	AtMostOnce bool
+	// autoWorkers: Workers was 0; the senders at work follow the round
+	// trip (Engine.activeWorkers) up to Workers.
+	autoWorkers bool
+
 	// Logger receives the engine's logs; nothing is logged when nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Hooks are called on events, for metrics.
-	Hooks Hooks
+	// Observer hears of deliveries and dead letters, for metrics; none
+	// when nil.
+	Observer Observer
 }
 
-// Hooks are optional callbacks for metrics. They are called from the
-// sending goroutines and must be quick and safe for concurrent use.
-type Hooks struct {
-	// OnSend is called after every Bot API send with the outcome ("ok" or
-	// the telegram.Kind name) and the call's duration.
-	OnSend func(kind string, d time.Duration)
-	// OnDelivered is called for every article delivered to a chat with
-	// the time from its publication (or from its queueing when the
-	// publication time is unknown) to the delivery.
-	OnDelivered func(pubToDelivery time.Duration)
-	// OnLatency is called for every article delivered to a chat with the
+// Observer hears what the engine delivers and gives up on; the app
+// implements it. Its methods are called from the sending goroutines and
+// must be quick and safe for concurrent use.
+type Observer interface {
+	// Delivered is called for every article delivered to a chat with the
 	// time since it was queued (its discovery, or its promotion) and the
 	// time since its publication (negative when the site gave none, or a
 	// time in the future).
-	OnLatency func(sinceDiscovery, sincePublication time.Duration)
-	// OnDeadLetter is called when a message goes to the dead-letter list.
-	OnDeadLetter func()
-	// OnRetry is called when a message is scheduled for another attempt,
-	// with the kind of the failure.
-	OnRetry func(kind string)
-	// OnFlood is called after a 429 with the pause it imposes.
-	OnFlood func(retryAfter time.Duration)
-	// OnInactive is called when a chat is marked inactive after its
-	// strikes.
-	OnInactive func(chatID int64)
+	Delivered(sinceDiscovery, sincePublication time.Duration)
+	// DeadLettered is called when a message goes to the dead-letter list.
+	DeadLettered()
 }
+
+// nopObserver is the Observer of an engine configured without one.
+type nopObserver struct{}
+
+func (nopObserver) Delivered(_, _ time.Duration) {}
+func (nopObserver) DeadLettered()                {}
 
 // Stats is a snapshot of the queue, shared by every process.
 type Stats = queue.Stats
 
-// Item names what a chat was owed: an article of an edition, or a
-// broadcast.
+// Item names what a chat was owed: an article of an edition, a broadcast
+// or a notice.
 type Item struct {
 	Edition     news.Lang `json:"edition,omitempty"`
 	ArticleID   int64     `json:"article_id,omitempty"`
 	BroadcastID int64     `json:"broadcast_id,omitempty"`
+	NoticeID    int64     `json:"notice_id,omitempty"`
 }
 
-// String is "uk:123" for an article, "bc:7" for a broadcast.
+// String is "uk:123" for an article, "bc:7" for a broadcast, "nt:8" for a
+// notice.
 func (it Item) String() string { return it.internal().String() }
 
 func (it Item) internal() item {
-	return item{edition: it.Edition, articleID: it.ArticleID, broadcast: it.BroadcastID}
+	return item{edition: it.Edition, articleID: it.ArticleID, broadcast: it.BroadcastID, notice: it.NoticeID}
 }
 
 func (it item) public() Item {
-	return Item{Edition: it.edition, ArticleID: it.articleID, BroadcastID: it.broadcast}
+	return Item{Edition: it.edition, ArticleID: it.articleID, BroadcastID: it.broadcast, NoticeID: it.notice}
 }
 
 // DeadLetter is a message given up on.
@@ -247,6 +248,7 @@ type Engine struct {
 	r     Renderer
 	q     queueStore
 	lim   sendLimiter
+	guard *arrivalGuard // this process's free sends, as the server sees them
 	cache *articleCache
 
 	privIv, groupIv time.Duration // per-chat spacing, with a safety margin
@@ -259,7 +261,8 @@ type Engine struct {
 	wakeMu sync.Mutex
 	wakeCh chan struct{} // closed (and replaced) to wake idle senders
 
-	running atomic.Bool
+	running  atomic.Bool
+	sendTime atomic.Int64 // moving mean of a send's duration (ns)
 }
 
 // New returns an engine reading chats and articles from st and keeping
@@ -306,11 +309,12 @@ func newEngine(cfg Config, st chatStore, q queueStore,
 	// one send need not fit in a lease; a short one would turn a slow
 	// answer into an ambiguous send, and a retry into a duplicate.
 	e.sendTimeout = max(cfg.Lease/3, minSendTimeout)
-	e.freeIv = rateInterval(cfg.Rate)
+	e.freeIv = freeInterval(cfg.Rate)
 	if cfg.PaidBroadcast && cfg.PaidRate > cfg.Rate {
 		e.paidIv = rateInterval(cfg.PaidRate - cfg.Rate)
 	}
 	e.lim = newLimiter(e.freeIv, e.paidIv, cfg.Now)
+	e.guard = newArrivalGuard(cfg.Rate, cfg.Now)
 	return e, nil
 }
 
@@ -322,6 +326,18 @@ const minSendTimeout = 15 * time.Second
 // a little later or earlier than the one before it.
 func withMargin(d time.Duration) time.Duration {
 	return d + max(d/10, 20*time.Millisecond)
+}
+
+// JitterMargin is the spread of arrival times the shared free rate
+// leaves room for between processes: Rate slots are spread over a second
+// plus JitterMargin. Within a process the arrival guard (guard.go) adds
+// the margin the measured jitter needs.
+const JitterMargin = 2 * time.Millisecond
+
+// freeInterval is the spacing of free slots for a rate: Rate sends per
+// second plus JitterMargin.
+func freeInterval(perSecond float64) time.Duration {
+	return time.Duration(float64(time.Second+JitterMargin) / perSecond)
 }
 
 func rateInterval(perSecond float64) time.Duration {
@@ -353,8 +369,11 @@ func (c *Config) setDefaults() error {
 	if c.GroupPerMinute == 0 {
 		c.GroupPerMinute = DefaultGroupPerMinute
 	}
+	if c.Workers == 0 && !c.PaidBroadcast {
+		c.autoWorkers = true
+	}
 	if c.Workers == 0 {
-		c.Workers = DefaultWorkers
+		c.Workers = maxAutoWorkers(c.Rate)
 		if c.PaidBroadcast {
 			c.Workers = DefaultPaidWorkers
 		}
@@ -382,6 +401,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -292,6 +293,47 @@ func TestBroadcastReachesActiveChatsInTheirLanguage(t *testing.T) {
 	want := map[int64]string{1: "[bc:uk] Maintenance &lt;tonight&gt;", 2: "[bc:en] Maintenance &lt;tonight&gt;"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("broadcast (-want +got):\n%s", diff)
+	}
+}
+
+// Notices go first, with sound, rendered in each chat's language (English
+// for a chat the store does not know, which news never reaches), and are
+// counted in the queue's stats like every other message.
+func TestNotifyQueuesTextsForChosenChats(t *testing.T) {
+	f := &fakeSender{}
+	e, st := newTestEngine(t, testConfig(t), f)
+	seedChat(t, st, 1, news.Ukrainian, false, "war")
+	seedChat(t, st, 2, news.Russian, false)
+	mustAnnounce(t, e, article(news.Ukrainian, 1, false, "war"))
+	// An article queued for a chat the store does not know.
+	if _, err := e.q.Enqueue(context.Background(), time.Now(), "uk:1", map[int64]int{77: prioNormal}); err != nil {
+		t.Fatal(err)
+	}
+	render := func(l news.Lang) string { return "<b>Alert</b> in " + string(l) }
+	n, err := e.Notify(context.Background(), []int64{1, 77}, render)
+	if err != nil || n != 2 {
+		t.Fatalf("Notify = %d, %v; want 2 chats", n, err)
+	}
+	if _, err := e.Notify(context.Background(), []int64{2}, func(news.Lang) string { return " " }); !errors.Is(err, news.ErrInvalid) {
+		t.Errorf("Notify with an empty text = %v, want ErrInvalid", err)
+	}
+	runEngine(t, e)
+	s := waitDrained(t, e, 10*time.Second)
+	texts := func(ms []sentMsg) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, fmt.Sprintf("%s silent=%v", m.m.Text, m.m.Silent))
+		}
+		return out
+	}
+	if got := texts(f.to(1)); len(got) != 2 || got[0] != "<b>Alert</b> in uk silent=false" {
+		t.Errorf("chat 1 got %q, want its notice first, then its article", got)
+	}
+	if diff := cmp.Diff([]string{"<b>Alert</b> in en silent=false"}, texts(f.to(77))); diff != "" {
+		t.Errorf("unknown chat (-want +got):\n%s", diff)
+	}
+	if s.Dropped != 1 || s.Delivered != 3 {
+		t.Errorf("stats %+v; want 3 delivered and chat 77's article dropped", s)
 	}
 }
 

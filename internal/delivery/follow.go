@@ -212,7 +212,8 @@ func prioOf(breaking bool) int {
 
 // sendEdit takes a global slot and edits the message.
 func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog, p pending, rec queue.SentMessage, m telegram.Message, d uint64) {
-	if _, err := e.lim.Wait(j.parent, e.cfg.Lease/4); err != nil {
+	slot, err := e.lim.Wait(j.parent, e.cfg.Lease/4)
+	if err != nil {
 		var pe queue.PausedError
 		if errors.As(err, &pe) {
 			j.after(e.now(), pe.For)
@@ -221,17 +222,18 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 		}
 		return
 	}
+	// Edits count against the same strict sliding second as sends.
+	var ge *guardEntry
+	if !slot.Paid {
+		if ge, err = e.guard.acquire(j.parent); err != nil {
+			return // shutting down: nothing was sent
+		}
+	}
 	start := e.now()
 	// https://core.telegram.org/bots/api#editmessagetext
-	err := ed.EditText(ctx, j.c.chat, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
+	err = ed.EditText(ctx, j.c.chat, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
+	e.guard.finish(ge, start)
 	j.after(start, e.interval(j.c.chat))
-	kind := "ok"
-	if err != nil {
-		kind = telegram.KindOf(err).String()
-	}
-	if e.cfg.Hooks.OnSend != nil {
-		e.cfg.Hooks.OnSend(kind, e.now().Sub(start))
-	}
 	switch k := telegram.KindOf(err); {
 	case err == nil:
 		j.o.sent = append(j.o.sent, p.ref)
@@ -243,7 +245,7 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 	case k == telegram.NotModified, k == telegram.BadRequest, k == telegram.ChatNotFound, k == telegram.Blocked:
 		// Too old, deleted by the reader, unchanged, or the chat is gone:
 		// nothing to retry.
-		j.log.Info("A message could not be edited; skipping the correction.", slog.String("kind", kind), slog.Any("err", err))
+		j.log.Info("A message could not be edited; skipping the correction.", slog.String("kind", k.String()), slog.Any("err", err))
 		j.o.drop = append(j.o.drop, p.ref)
 	case k == telegram.Flood:
 		te := &telegram.Error{}

@@ -31,6 +31,7 @@ type Metrics struct {
 	Subscribers        *prometheus.GaugeVec // state: active, inactive
 	RedisErrors        prometheus.Counter
 	StoreDataLoss      prometheus.Counter     // detected losses of the store's data
+	RoleHeld           *prometheus.GaugeVec   // role: 1 while this replica holds it
 	Updates            *prometheus.CounterVec // kind: message, callback_query, my_chat_member
 }
 
@@ -59,6 +60,9 @@ func New() *Metrics {
 		Help: "Bot API send attempts by result: ok, flood (429), blocked (403), bad_request (400), server (5xx), network, …"}, []string{"result"})
 	m.SendLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "newsbot", Name: "send_duration_seconds",
 		Help: "Time of one Bot API send.", Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10}})
+	m.RoleHeld = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "newsbot", Name: "role_held",
+		Help: "1 while this replica holds the singleton role (poller, updates, webhook), else 0."}, []string{"role"})
+	f(m.RoleHeld)
 	m.StoreDataLoss = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "newsbot", Name: "store_data_loss_total",
 		Help: "Times the store was found emptied, replaced or restored from an older copy."})
 	f(m.StoreDataLoss)

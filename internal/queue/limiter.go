@@ -268,3 +268,22 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// WaitPause returns when no pause is in force: the one this process knows
+// and the one shared in Redis. It reserves no slot: it is for requests that
+// Telegram does not count against the send rate (answerCallbackQuery,
+// answerInlineQuery) but that must not be made inside a pause either.
+func (l *Limiter) WaitPause(ctx context.Context) error {
+	v, err := l.rdb.Get(ctx, l.k.pause()).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return fmt.Errorf("queue: unable to read the pause: %w", err)
+	default:
+		if ms, perr := strconv.ParseFloat(v, 64); perr == nil {
+			l.notePause(time.UnixMilli(int64(ms)))
+		}
+	}
+	until, _ := l.localPause()
+	return sleep(ctx, until.Sub(l.now()))
+}

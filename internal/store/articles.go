@@ -323,7 +323,7 @@ func (s *Store) articles(ctx context.Context, ed news.Lang, ids []string) ([]*ne
 		}
 		var a news.Article
 		if err := json.Unmarshal([]byte(str), &a); err != nil {
-			s.log.Warn("Skipping an unreadable stored article.", slog.String("key", keys[i]), slog.Any("error", err))
+			s.log.Warn("Skipping an unreadable stored article.", slog.String("key", keys[i]), slog.Any("err", err))
 			continue
 		}
 		out = append(out, &a)

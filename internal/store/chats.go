@@ -96,7 +96,7 @@ func (s *Store) UpdateChat(ctx context.Context, id int64, fn func(c *news.Chat, 
 		if corrupt {
 			// Start again rather than lock the reader out for good.
 			s.log.Warn("Replacing a chat whose stored settings are unreadable; its tag and keyword index entries may stay behind.",
-				slog.Int64("chat_id", id), slog.Any("error", err))
+				slog.Int64("chat_id", id), slog.Any("err", err))
 		}
 		c := old
 		if !exists {
@@ -160,7 +160,7 @@ func (s *Store) DeleteChat(ctx context.Context, id int64) error {
 		case errors.Is(err, errCorrupt):
 			// Unreadable settings: drop what can be known without them.
 			s.log.Warn("Deleting a chat whose stored settings are unreadable; its tag and keyword index entries may stay behind.",
-				slog.Int64("chat_id", id), slog.Any("error", err))
+				slog.Int64("chat_id", id), slog.Any("err", err))
 			before = s.everyFixedIndex(chatShard(id))
 		case err != nil:
 			return err

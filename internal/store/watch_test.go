@@ -45,7 +45,7 @@ func TestWatchWindow(t *testing.T) {
 		if diff := cmp.Diff(map[int64]string{2: "n|b"}, got); diff != "" {
 			t.Errorf("after the window (-want +got):\n%s", diff)
 		}
-		if n := rdb.HLen(ctx, st.Prefix()+"watch:uk").Val(); n != 1 {
+		if n := rdb.HLen(ctx, st.Prefix()+"watch:{uk}").Val(); n != 1 {
 			t.Errorf("watch hash holds %d stories, want 1 (the window bounds it)", n)
 		}
 		if err := st.Watch(ctx, news.Ukrainian, 3, string(make([]byte, 65))); err == nil {

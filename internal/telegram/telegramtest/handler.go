@@ -90,10 +90,9 @@ func canonicalMethod(name string) (string, bool) {
 	return "", false
 }
 
-// isSend reports whether faults apply to method.
-func isSend(method string) bool {
-	return method == "sendMessage" || method == "sendPhoto" || method == "editMessageText"
-}
+// isSend reports whether faults apply to method: those that send or edit a
+// message.
+func isSend(method string) bool { return limited(method) }
 
 // serveHTTP routes /bot<token>/<method>.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -111,6 +110,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAnswer(w, answer{status: http.StatusNotFound, description: "Not Found"})
 		return
 	}
+	rtt := s.latency()
+	if !s.travel(r, rtt) {
+		return
+	}
+	// The answer travels back for half the round trip too.
+	respond := func(a answer) {
+		s.travel(r, rtt)
+		writeAnswer(w, a)
+	}
 	s.mu.Lock()
 	s.stats.Requests[method]++
 	s.mu.Unlock()
@@ -118,14 +126,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a := badRequest("%s", err.Error())
 		s.count(a)
-		writeAnswer(w, a)
+		respond(a)
 		return
 	}
 
 	s.mu.Lock()
 	if a, failed := s.failNextLocked(method); failed {
+		if a.status == http.StatusTooManyRequests {
+			s.notePauseLocked(nil, a, true, s.now())
+		}
 		s.mu.Unlock()
-		writeAnswer(w, a)
+		respond(a)
 		return
 	}
 	var (
@@ -138,7 +149,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if serverErr {
 			a := s.injectedServerErrorLocked()
 			s.mu.Unlock()
-			writeAnswer(w, a)
+			respond(a)
 			return
 		}
 	}
@@ -158,21 +169,27 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		hangUp(w)
 		return
 	}
-	if a.delivered && slowDelay > 0 {
-		s.mu.Lock()
-		s.stats.Slow++
-		s.mu.Unlock()
-		t := time.NewTimer(slowDelay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-s.closed:
-			t.Stop()
-		}
+	if a.delivered && slowDelay > 0 && !s.slowAnswer(r, slowDelay) {
+		return
 	}
-	writeAnswer(w, a)
+	respond(a)
+}
+
+// slowAnswer holds an answer for d (SlowRate); it reports false when the
+// client gave up meanwhile.
+func (s *Server) slowAnswer(r *http.Request, d time.Duration) bool {
+	s.mu.Lock()
+	s.stats.Slow++
+	s.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		return false
+	case <-s.closed:
+	}
+	return true
 }
 
 // call runs every method but getUpdates.

@@ -36,6 +36,8 @@ type chat struct {
 	hasSent             bool
 	window              []time.Time // group sends in the last minute
 	delivered           map[uint64]bool
+	bucket              bucket           // ChatBurst, private chats
+	pausedUntil         time.Time        // end of the retry_after last given for this chat
 	members             map[int64]string // user ID → status set by SetMemberStatus
 }
 
@@ -410,16 +412,51 @@ func (s *Server) recordLocked(o outgoing, messageID int, now time.Time) {
 	s.notifyLocked()
 }
 
-// limitLocked applies the rate limits to a send to c, taking from the
-// buckets when it passes. It returns a 429 answer when a limit is hit. Each
-// limit tolerates arrivals up to s.jitter early (see Options.Jitter).
+// limitLocked applies the rate limits to a send or edit to c, taking from
+// the buckets and windows when it passes. It returns a 429 answer when a
+// limit is hit, or when the request comes inside an announced retry_after
+// and StrictRetryAfter is set. Each bucket tolerates arrivals up to s.jitter
+// early (see Options.Jitter); GlobalPerSecond never does.
 func (s *Server) limitLocked(c *chat, paid bool, now time.Time) (answer, bool) {
-	if iv := s.opts.ChatInterval; iv > 0 && c.typ == "private" && c.hasSent {
-		tolerance := min(s.jitter, iv/2)
-		if gap := now.Sub(c.lastSend); gap < iv-tolerance {
+	if a, paused := s.pausedLocked(c, now); paused {
+		return a, true
+	}
+	if a, global, hit := s.checkLimitsLocked(c, paid, now); hit {
+		s.notePauseLocked(c, a, global, now)
+		return a, true
+	}
+	b := &s.global
+	if paid {
+		b = &s.paid
+	}
+	b.take(now)
+	if !paid && s.opts.GlobalPerSecond > 0 {
+		s.window = append(s.window, now)
+	}
+	if s.opts.ChatBurst > 0 && s.opts.ChatInterval > 0 && c.typ == "private" {
+		c.bucket.take(now)
+	}
+	c.lastSend, c.hasSent = now, true
+	if c.typ != "private" && s.opts.GroupPerMinute > 0 {
+		c.window = append(c.window, now)
+	}
+	return answer{}, false
+}
+
+// checkLimitsLocked returns the 429 of the first limit a send to c would
+// break, and whether that limit is the token's (global) or the chat's.
+func (s *Server) checkLimitsLocked(c *chat, paid bool, now time.Time) (answer, bool, bool) {
+	if iv := s.opts.ChatInterval; iv > 0 && c.typ == "private" {
+		if s.opts.ChatBurst > 0 {
+			if wait := s.chatBucketLocked(c, now); wait > 0 {
+				s.stats.TooManyRequests++
+				s.stats.FloodChat++
+				return tooManyRequests(wait), false, true
+			}
+		} else if tolerance := min(s.jitter, iv/2); c.hasSent && now.Sub(c.lastSend) < iv-tolerance {
 			s.stats.TooManyRequests++
 			s.stats.FloodChat++
-			return tooManyRequests(iv - gap), true
+			return tooManyRequests(iv - now.Sub(c.lastSend)), false, true
 		}
 	}
 	if n := s.opts.GroupPerMinute; n > 0 && c.typ != "private" {
@@ -433,7 +470,14 @@ func (s *Server) limitLocked(c *chat, paid bool, now time.Time) (answer, bool) {
 		if len(c.window) >= n {
 			s.stats.TooManyRequests++
 			s.stats.FloodGroup++
-			return tooManyRequests(c.window[len(c.window)-n].Add(time.Minute).Sub(now)), true
+			return tooManyRequests(c.window[len(c.window)-n].Add(time.Minute).Sub(now)), false, true
+		}
+	}
+	if !paid {
+		if wait := s.windowLocked(now); wait > 0 {
+			s.stats.TooManyRequests++
+			s.stats.FloodGlobal++
+			return tooManyRequests(wait), true, true
 		}
 	}
 	b, counter := &s.global, &s.stats.FloodGlobal
@@ -443,14 +487,9 @@ func (s *Server) limitLocked(c *chat, paid bool, now time.Time) (answer, bool) {
 	if wait := b.wait(now); wait > s.jitter {
 		s.stats.TooManyRequests++
 		*counter++
-		return tooManyRequests(wait), true
+		return tooManyRequests(wait), true, true
 	}
-	b.take(now)
-	c.lastSend, c.hasSent = now, true
-	if c.typ != "private" && s.opts.GroupPerMinute > 0 {
-		c.window = append(c.window, now)
-	}
-	return answer{}, false
+	return answer{}, false, false
 }
 
 func (s *Server) editMessageText(p params) answer {
@@ -491,6 +530,9 @@ func (s *Server) editMessageText(p params) answer {
 		return badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 	}
 	now := s.now()
+	if a, limited := s.limitLocked(c, false, now); limited {
+		return a
+	}
 	m.text, m.entities, m.markup, m.editDate = plain, ents, markup, now.Unix()
 	s.recordLocked(outgoing{method: "editMessageText", chatID: id, text: text, plain: plain, entities: ents,
 		parseMode: p.str("parse_mode"), markup: markup, params: p}, m.id, now)

@@ -16,10 +16,15 @@
 //     entity parsing), HTML parse mode (only Telegram's tags; stricter than
 //     Telegram in one respect: a bare '&' is refused, to catch missing
 //     escaping), inline keyboards (callback_data 1–64 bytes);
-//   - rate limits (Options): a global token bucket per bot token, a paid
-//     bucket for allow_paid_broadcast sends, a minimum spacing per private
-//     chat and a sliding 20-per-minute window per group, all answered with
-//     429 and parameters.retry_after like Telegram;
+//   - rate limits (Options) on every method that sends or edits a message:
+//     a global token bucket per bot token and/or a strict sliding-second
+//     window (GlobalPerSecond, changeable mid-run), a paid bucket for
+//     allow_paid_broadcast sends, a minimum spacing or a burst-then-1/s
+//     bucket per private chat and a sliding 20-per-minute window per group,
+//     all answered with 429 and parameters.retry_after like Telegram;
+//     requests made inside an announced retry_after are counted and, with
+//     StrictRetryAfter, refused again. Strict(rtt) is the strictest set;
+//   - round-trip latency (Latency, SetLatency);
 //   - faults: blocked chats (403), migrated groups (400 with
 //     migrate_to_chat_id), injected 5xx answers (JSON 500 and a proxy's HTML
 //     502), slow answers, dropped connections after delivery (the ambiguous
@@ -59,8 +64,10 @@ const (
 )
 
 // Options configures a Server. Zero limits are not enforced. Limits apply
-// to sendMessage and sendPhoto (edits are not limited); a send refused with
-// 429 uses up nothing.
+// to every method that sends or edits a message (sendMessage, sendPhoto,
+// editMessageText, and the edit and copy methods as they are added); a
+// request refused with 429 uses up nothing. Strict returns Telegram's
+// limits applied as strictly as Telegram might.
 type Options struct {
 	// Token is the only token accepted (DefaultToken when empty); requests
 	// with any other get 401 {"ok":false,"error_code":401,"description":"Unauthorized"}.
@@ -95,6 +102,26 @@ type Options struct {
 	// ChatInterval-Jitter (never below ChatInterval/2); a group send
 	// passes when the window would have room Jitter later.
 	Jitter time.Duration
+
+	// GlobalPerSecond is the most sends and edits of the whole token in
+	// any sliding second (a strict Telegram: 30), with no jitter
+	// allowance. It applies with GlobalRate when both are set; paid sends
+	// do not count. SetGlobalPerSecond changes it while the server runs.
+	GlobalPerSecond int
+	// ChatBurst, with ChatInterval, makes the per-chat limit of a private
+	// chat a bucket: ChatBurst messages at once, then one per
+	// ChatInterval (a strict Telegram: 3, then 1 s). Zero keeps the plain
+	// minimum spacing of ChatInterval.
+	ChatBurst int
+	// StrictRetryAfter answers 429 again (with the time left) to every
+	// send or edit made before an announced retry_after is over: the
+	// token's after a global 429, the chat's after a chat or group one.
+	// Such requests are counted in Stats.InsideRetryAfter either way.
+	StrictRetryAfter bool
+	// Latency is added to every round trip, half on the way in (before the
+	// request reaches the limits) and half on the way out; SetLatency
+	// changes it while the server runs. Real time, not Now.
+	Latency time.Duration
 
 	// Now is the clock of the rate limits and message dates (time.Now when
 	// nil).
@@ -167,6 +194,9 @@ type Stats struct {
 	FloodPaid       int
 	FloodChat       int
 	FloodGroup      int
+	// InsideRetryAfter counts sends and edits made while a retry_after
+	// given earlier (to the token, or to the same chat) was not over.
+	InsideRetryAfter int
 	// ServerErrors counts 5xx answers injected by SetFaults or FailNext.
 	ServerErrors int
 	// Drops counts connections closed after delivery without an answer.
@@ -239,13 +269,15 @@ type Server struct {
 	commands         map[string][]Command
 
 	// limits and faults
-	global    bucket
-	paid      bucket
-	faults    Faults
-	rng       *rand.Rand
-	injected5 int
-	failNext  map[string][]failure
-	stats     Stats
+	global      bucket
+	paid        bucket
+	window      []time.Time // accepted sends of the last second (GlobalPerSecond)
+	pausedUntil time.Time   // end of the retry_after last given for the token
+	faults      Faults
+	rng         *rand.Rand
+	injected5   int
+	failNext    map[string][]failure
+	stats       Stats
 }
 
 // webhook is the state set by setWebhook.
