@@ -157,4 +157,14 @@ func runControls(t *testing.T, w *world, i int, c controlCase) {
 	otherBefore = len(w.tg.SentTo(other.chat.ID))
 	w.site.Publish(article(id+20, c.lang, c.other+"?", c.tag))
 	mustContain(t, "story after the undo", other.next(t, otherBefore).Text, c.other+"?")
+
+	// Quiet hours and the time zone, as the reader sets them.
+	sleeper := w.reader(int64(2003+10*i), string(c.lang))
+	sleeper.say(t, "/language "+string(c.lang))
+	mustContain(t, "/timezone reply", sleeper.say(t, "/timezone Europe/Berlin").Text, "Europe/Berlin")
+	mustContain(t, "/quiet reply", sleeper.say(t, "/quiet 23:30-07 strict").Text, "23:30", "07:00", "Europe/Berlin")
+	mustContain(t, "/quiet without argument", sleeper.say(t, "/quiet").Text, "23:30", "07:00")
+	if got, before := sleeper.say(t, "/quiet off").Text, sleeper.say(t, "/quiet").Text; got == before {
+		t.Errorf("/quiet off answered %q, like /quiet", got)
+	}
 }
