@@ -19,6 +19,7 @@ import (
 type API interface {
 	Send(ctx context.Context, m telegram.Message) (int, error)
 	EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *telegram.InlineKeyboard) error
+	EditMarkup(ctx context.Context, chatID int64, messageID int, markup *telegram.InlineKeyboard) error
 	AnswerCallback(ctx context.Context, callbackID, text string) error
 	GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]telegram.Update, error)
 	ChatAdmin(ctx context.Context, chatID, userID int64) (bool, error)
@@ -34,6 +35,7 @@ type Store interface {
 	TagName(ctx context.Context, ed news.Lang, slug string) (string, error)
 	Latest(ctx context.Context, ed news.Lang, n int, slug string) ([]*news.Article, error)
 	Search(ctx context.Context, ed news.Lang, query string, limit int) ([]*news.Article, error)
+	Article(ctx context.Context, ed news.Lang, id int64) (*news.Article, error)
 	UpdateOffset(ctx context.Context) (int, error)
 	SetUpdateOffset(ctx context.Context, offset int) error
 	PutBroadcastDraft(ctx context.Context, chatID, userID int64, text string, ttl time.Duration) error

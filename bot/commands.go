@@ -345,6 +345,9 @@ func (b *Bot) showTopTags(ctx context.Context, r *request, page, messageID int) 
 		return b.replyKey(ctx, r.chatID, r.lang, "subscribe.none_known")
 	}
 	pages := (total + tagsPerPage - 1) / tagsPerPage
+	if page >= pages { // a button of an older, longer list
+		return b.showTopTags(ctx, r, pages-1, messageID)
+	}
 	kb := tagKeyboard(tags, "sub:", b.cat, r.lang, "")
 	var nav []telegram.InlineButton
 	if page > 0 {
@@ -462,11 +465,15 @@ func (b *Bot) cmdMySubs(ctx context.Context, r *request, _ string) error {
 		}
 		lines = append(lines, b.cat.T(r.lang, "mysubs.keywords", "keywords", strings.Join(kws, ", ")))
 	}
+	if names := b.muteNames(ctx, r); len(names) > 0 {
+		lines = append(lines, b.cat.T(r.lang, "mysubs.mutes", "mutes", strings.Join(names, ", ")))
+	}
 	if len(c.Tags) == 0 && len(c.Keywords) == 0 {
 		lines = append(lines, "", b.cat.T(r.lang, "mysubs.none"))
-		return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), nil)
+		return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), telegram.NewInlineKeyboard(b.muteRows(ctx, r)...))
 	}
 	kb := b.removeKeyboard(ctx, r)
+	kb.Rows = append(kb.Rows, b.muteRows(ctx, r)...)
 	return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), kb)
 }
 

@@ -33,7 +33,9 @@ const (
 	// of its active chats whose language is lang.
 	keyChats = "chats:"
 	// keySub + "{c<n>}:<ed>:tag:<slug>", "…:kw:<keyword>", "…:breaking",
-	// "…:keywords": the subscription indexes of one edition in shard n.
+	// "…:keywords": the subscription indexes of one edition in shard n;
+	// "…:mute:<keyword>", "…:mutes", "…:mutetag:<slug>",
+	// "…:breaking:unmuted": its mute indexes (mutes.go).
 	keySub = "sub:"
 	// keySeen + "{<ed>}": zset of the article IDs seen in the edition (score
 	// = member = ID); + ":floor": string, set once the zset has been
@@ -127,6 +129,18 @@ func (k keys) keywordSubs(n int, ed news.Lang, kw string) string { return k.sub(
 // keywords is the zset keyword → number of shard n's active chats
 // following it in ed.
 func (k keys) keywords(n int, ed news.Lang) string { return k.sub(n, ed) + ":keywords" }
+
+// muteSubs is the set of shard n's active chats muting the word or phrase
+// m in ed; mutes is the zset mute → number of those chats; mutedTagSubs
+// is the set of shard n's active chats muting tag slug in ed;
+// breakingUnmuted is the set of shard n's active breaking subscribers whose
+// alerts ignore their mutes. See mutes.go.
+func (k keys) muteSubs(n int, ed news.Lang, m string) string { return k.sub(n, ed) + ":mute:" + m }
+func (k keys) mutes(n int, ed news.Lang) string              { return k.sub(n, ed) + ":mutes" }
+func (k keys) mutedTagSubs(n int, ed news.Lang, slug string) string {
+	return k.sub(n, ed) + ":mutetag:" + slug
+}
+func (k keys) breakingUnmuted(n int, ed news.Lang) string { return k.sub(n, ed) + ":breaking:unmuted" }
 
 // breakingSubs is the set of shard n's active chats with breaking alerts
 // on in ed.
