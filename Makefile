@@ -7,7 +7,7 @@ LDFLAGS  := -s -w -X newsbot/internal/app.Version=$(VERSION)
 
 ## test: every test with the race detector (needs redis-server in PATH)
 test: check-redis
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -p 1 ./...
 
 ## lint: gofmt, go vet and staticcheck (pinned as a tool in go.mod)
 lint:

@@ -2,20 +2,83 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"strconv"
 	"strings"
+	"time"
 
+	"newsbot/internal/news"
 	"newsbot/internal/telegram"
 )
+
+// Stats is what /stats shows: the app gathers it from the store and the
+// delivery queue.
+type Stats struct {
+	Active, Inactive int64               // chats
+	PerLang          map[news.Lang]int64 // chats per language
+	Editions         []EditionStats      // in the order of EDITIONS
+	Queue            QueueStats
+}
+
+// EditionStats is one edition's line of /stats.
+type EditionStats struct {
+	Edition  news.Lang
+	LastPoll string // as the poller records it; empty: never
+	TopTags  []news.TagCount
+}
+
+// QueueStats is the delivery queue's part of /stats.
+type QueueStats struct {
+	Breaking, Normal int64 // chats waiting per priority
+	Pending          int64 // messages waiting, in flight included
+	InFlight         int64 // chats being sent to
+	Messages         int64 // messages delivered
+	Delivered        int64 // articles delivered (to a chat)
+	Floods           int64 // 429 answers
+	Retried          int64
+	DeadLetters      int64
+	Paused           time.Duration // left of a pause after a 429
+}
 
 // cmdStats and cmdBroadcast run only for admins (the command list marks
 // them admin-only).
 func (b *Bot) cmdStats(ctx context.Context, r *request, _ string) error {
-	text, err := b.admin.Stats(ctx, r.lang)
+	s, err := b.admin.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	return b.reply(ctx, r.chatID, text, nil)
+	return b.reply(ctx, r.chatID, renderStats(s), nil)
+}
+
+// renderStats renders /stats in HTML: readers, top tags and last poll per
+// edition, the queue. It is for operators and in English.
+func renderStats(s Stats) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>Readers</b>: %d active, %d inactive\n", s.Active, s.Inactive)
+	for _, l := range news.Langs {
+		fmt.Fprintf(&b, "  %s: %d\n", l, s.PerLang[l])
+	}
+	for _, ed := range s.Editions {
+		names := make([]string, len(ed.TopTags))
+		for i, t := range ed.TopTags {
+			names[i] = html.EscapeString(t.Name) + " (" + strconv.FormatInt(t.Count, 10) + ")"
+		}
+		last := ed.LastPoll
+		if last == "" {
+			last = "never"
+		}
+		fmt.Fprintf(&b, "\n<b>%s</b>: last poll %s\n  top tags: %s\n", ed.Edition, html.EscapeString(last), strings.Join(names, ", "))
+	}
+	q := s.Queue
+	fmt.Fprintf(&b, "\n<b>Delivery</b>\nwaiting: %d breaking, %d normal chats (%d messages), %d in flight\n",
+		q.Breaking, q.Normal, q.Pending, q.InFlight)
+	fmt.Fprintf(&b, "sent: %d messages, %d articles; 429s: %d; retried: %d; dead letters: %d",
+		q.Messages, q.Delivered, q.Floods, q.Retried, q.DeadLetters)
+	if q.Paused > 0 {
+		fmt.Fprintf(&b, "\npaused after a 429 for %s", q.Paused.Round(time.Second))
+	}
+	return b.String()
 }
 
 // cmdBroadcast asks for confirmation before an announcement goes to every

@@ -23,8 +23,10 @@ type fakeAdmin struct {
 	texts []string
 }
 
-func (a *fakeAdmin) Stats(ctx context.Context, lang news.Lang) (string, error) { return "stats", nil }
-func (a *fakeAdmin) Recipients(ctx context.Context) (int, error)               { return 7, nil }
+func (a *fakeAdmin) Stats(ctx context.Context) (bot.Stats, error) {
+	return bot.Stats{Active: 7, PerLang: map[news.Lang]int64{news.English: 7}}, nil
+}
+func (a *fakeAdmin) Recipients(ctx context.Context) (int, error) { return 7, nil }
 func (a *fakeAdmin) Broadcast(ctx context.Context, text string) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -101,7 +103,7 @@ func TestAdminGroupGrantsOnlyItsAdmins(t *testing.T) {
 	// The member presses the admin's confirmation button: nothing happens.
 	n := len(h.tg.SentTo(group.ID))
 	h.tg.PressButton(member.user, group, confirm.MessageID, "bc:yes")
-	contains(t, "admin /stats", admin.say("/stats").Text, "stats") // a barrier: the press was handled before
+	contains(t, "admin /stats", admin.say("/stats").Text, "7") // a barrier: the press was handled before
 	if got := h.admin.broadcasts(); len(got) != 0 {
 		t.Fatalf("a member's press sent a broadcast: %q", got)
 	}

@@ -56,7 +56,7 @@ func runInspect(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 		}
 		ed = l
 	}
-	src, err := newSource(cfg, log, upravda.Hooks{})
+	src, err := newSource(cfg, log, nil)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func runScrape(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if !*once || len(pos) > 0 {
 		return usageError{"scrape needs --once: newsbot scrape --once [--json]"}
 	}
-	src, err := newSource(cfg, log, upravda.Hooks{})
+	src, err := newSource(cfg, log, nil)
 	if err != nil {
 		return err
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +31,7 @@ type health struct {
 	lastAPI  atomic.Int64
 	lastLoss atomic.Int64
 	now      func() time.Time
+	roles    func() []string // the singleton roles this replica holds; nil: none
 }
 
 func (h *health) polled()      { h.lastPoll.Store(h.now().UnixNano()) }
@@ -164,6 +165,9 @@ func httpServer(addr string, h *health, st pinger, m *metrics.Metrics, hookPath 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
+		if h.roles != nil {
+			fmt.Fprintf(w, "roles: %s\n", strings.Join(h.roles(), ","))
+		}
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		checks, ok := h.readiness(r.Context(), st)
@@ -190,19 +194,4 @@ func listenHTTP(addr string) (net.Listener, error) {
 		return nil, usageError{fmt.Sprintf("config: HTTP_ADDR: unable to listen on %q: %v", addr, err)}
 	}
 	return ln, nil
-}
-
-// serveHTTP serves srv on ln until the returned stop is called.
-func serveHTTP(ctx context.Context, ln net.Listener, srv *http.Server, log *slog.Logger) (stop func()) {
-	log.Info("Serving health, readiness and metrics.", "addr", ln.Addr().String())
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("The HTTP endpoint failed.", "err", err)
-		}
-	}()
-	return func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}
 }

@@ -29,9 +29,11 @@ const (
 	DefaultStrikeLimit     = 3
 	DefaultHTTPAddr        = ":8080"
 	DefaultShutdownTimeout = 20 * time.Second
+	DefaultRoleLease       = 10 * time.Second
 	DefaultSaveInterval    = 30 * time.Second
 	DefaultSummaryBudget   = 600
 	DefaultWatchWindow     = 24 * time.Hour
+	DefaultStoryRetention  = 30 * 24 * time.Hour
 	maxWatchWindow         = 48 * time.Hour // Telegram's edit window
 	minPollInterval        = time.Second
 	maxSendRate            = 30.0 // Telegram's free limit per token
@@ -53,6 +55,7 @@ type Config struct {
 	Feeds           []string
 	PollInterval    time.Duration
 	WatchWindow     time.Duration
+	StoryRetention  time.Duration // stories kept for /search, /latest and inline mode
 	SummaryBudget   int
 	SendRate        float64
 	PaidBroadcast   bool
@@ -63,6 +66,7 @@ type Config struct {
 	LogLevel        slog.Level
 	LogFormat       string // text or json
 	ShutdownTimeout time.Duration
+	RoleLease       time.Duration
 }
 
 // Var documents one environment variable; Vars is the table the README
@@ -87,6 +91,7 @@ var Vars = []Var{
 	{"FEEDS", "news,mainnews", "Feeds to read: news, mainnews, pubs."},
 	{"POLL_INTERVAL", DefaultPollInterval.String(), "How often each edition is polled (minimum 1s; be polite: 60s suits the site)."},
 	{"WATCH_WINDOW", DefaultWatchWindow.String(), "How long an announced story is watched for promotion to breaking news and for corrections (1m to 48h)."},
+	{"STORY_RETENTION", "720h0m0s", "How long stored stories are kept and found by /search and inline queries (at least 24h); about 4.5 KB of Redis per story."},
 	{"SUMMARY_BUDGET", strconv.Itoa(DefaultSummaryBudget), "Maximum characters of an article summary."},
 	{"SEND_RATE", "30", "Messages per second for the whole bot token, shared by every process (at most 30)."},
 	{"PAID_BROADCAST", "false", "Use allow_paid_broadcast (costs Telegram Stars) to send faster than 30/s."},
@@ -97,6 +102,7 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
 	{"SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String(), "How long a graceful shutdown may take."},
+	{"ROLE_LEASE", DefaultRoleLease.String(), "Lease of a singleton role (poller, updates) among replicas: another replica takes over within 2x this after the holder dies."},
 }
 
 var tokenPattern = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,}$`)
@@ -118,6 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Feeds:           l.feeds("FEEDS"),
 		PollInterval:    l.duration("POLL_INTERVAL", DefaultPollInterval, minPollInterval),
 		WatchWindow:     l.duration("WATCH_WINDOW", DefaultWatchWindow, time.Minute),
+		StoryRetention:  l.duration("STORY_RETENTION", DefaultStoryRetention, 24*time.Hour),
 		SummaryBudget:   l.integer("SUMMARY_BUDGET", DefaultSummaryBudget, 100, 3000),
 		SendRate:        l.rate("SEND_RATE", DefaultSendRate, maxSendRate),
 		PaidBroadcast:   l.boolean("PAID_BROADCAST", false),
@@ -128,6 +135,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        l.level("LOG_LEVEL"),
 		LogFormat:       l.oneOf("LOG_FORMAT", "text", "text", "json"),
 		ShutdownTimeout: l.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.Second),
+		RoleLease:       l.duration("ROLE_LEASE", DefaultRoleLease, 300*time.Millisecond),
 	}
 	c.TelegramToken = l.token()
 	if c.WebhookSecret != "" && !regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`).MatchString(c.WebhookSecret) {

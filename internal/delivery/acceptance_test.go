@@ -86,17 +86,26 @@ func (r tallyResult) rate() float64 {
 	return float64(r.recipients-r.lost-1) / d
 }
 
-// latencies collects OnDelivered durations.
+// latencies collects, per delivery, the time from publication (from
+// queueing when the site gave none); deaths are not counted.
 type latencies struct {
 	mu sync.Mutex
 	d  []time.Duration
 }
 
-func (l *latencies) add(d time.Duration) {
+var _ Observer = (*latencies)(nil)
+
+func (l *latencies) Delivered(sinceQueued, sincePublication time.Duration) {
+	d := sinceQueued
+	if sincePublication >= 0 {
+		d = sincePublication
+	}
 	l.mu.Lock()
 	l.d = append(l.d, d)
 	l.mu.Unlock()
 }
+
+func (l *latencies) DeadLettered() {}
 
 func (l *latencies) quantile(q float64) time.Duration {
 	l.mu.Lock()
@@ -126,7 +135,9 @@ func newAcceptanceEnv(t testing.TB, cfg Config, opts telegramtest.Options, redis
 	env.rdb = env.redis.Client()
 	env.st = newStore(env.rdb)
 	env.srv, env.tg = newFakeTelegram(t, opts)
-	cfg.Hooks.OnDelivered = env.lat.add
+	if cfg.Observer == nil {
+		cfg.Observer = env.lat
+	}
 	e, err := New(cfg, env.st, queueOf(env.st), env.tg, textRenderer{})
 	if err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func (e *Engine) noteRate() {
 	}
 	r = min(r, e.cfg.Rate)
 	old := math.Float64frombits(e.rate.Swap(math.Float64bits(r)))
-	if old == r {
+	if math.Abs(old-r) < 1e-3 {
 		return
 	}
 	e.guard.setRate(r)
@@ -55,8 +55,8 @@ func (e *Engine) noteRate() {
 		e.log.Warn("Telegram keeps refusing the rate; the shared rate drops.",
 			slog.Float64("from", old), slog.Float64("to", r))
 	}
-	if e.cfg.Hooks.OnRateInForce != nil {
-		e.cfg.Hooks.OnRateInForce(r)
+	if o, ok := e.cfg.Observer.(RateObserver); ok {
+		o.RateInForce(r)
 	}
 }
 
@@ -74,9 +74,6 @@ func (e *Engine) flood(ctx context.Context, log *slog.Logger, retryAfter time.Du
 		log.Error("Unable to share the pause.", slog.Any("err", err))
 	}
 	e.noteRate()
-	if e.cfg.Hooks.OnFlood != nil {
-		e.cfg.Hooks.OnFlood(retryAfter)
-	}
 }
 
 // RateInForce returns the shared free rate in force as this process last

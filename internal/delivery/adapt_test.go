@@ -15,33 +15,43 @@ import (
 type rateCutResult struct {
 	tally    tallyResult
 	stats    telegramtest.Stats
-	rest     float64 // sends a second accepted after the last 429
+	rest     float64 // sends a second accepted after the rate last dropped
 	restN    int     // and how many
 	inForce  float64 // the rate in force at the end
 	lastRate []float64
 }
 
+// rateWatch hears the rate in force and when it last dropped (the last
+// 429 that changed it: the pause follows, so no send is accepted between).
+type rateWatch struct {
+	mu      sync.Mutex
+	rates   []float64
+	lastCut time.Time
+}
+
+var _ RateObserver = (*rateWatch)(nil)
+
+func (w *rateWatch) Delivered(_, _ time.Duration) {}
+func (w *rateWatch) DeadLettered()                {}
+func (w *rateWatch) RateInForce(r float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.rates) == 0 || r < w.rates[len(w.rates)-1] {
+		w.lastCut = time.Now()
+	}
+	w.rates = append(w.rates, r)
+}
+
 // rateCutBroadcast runs a broadcast of n readers at SEND_RATE 30 against
 // telegramtest.Strict(rtt); once before of them are served the server's
 // limit drops to limit a second. The rate of the rest is measured over the
-// sends accepted after the last 429 the engine saw.
+// sends accepted after the last drop of the rate in force.
 func rateCutBroadcast(t testing.TB, n, before, limit int, rtt time.Duration) rateCutResult {
 	t.Helper()
 	cfg := acceptanceConfig(t, telegramtest.StrictLimit)
 	cfg.Workers = 0
-	var mu sync.Mutex
-	var lastFlood time.Time
-	var rates []float64
-	cfg.Hooks.OnFlood = func(time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		lastFlood = time.Now()
-	}
-	cfg.Hooks.OnRateInForce = func(r float64) {
-		mu.Lock()
-		defer mu.Unlock()
-		rates = append(rates, r)
-	}
+	w := &rateWatch{}
+	cfg.Observer = w
 	env := newAcceptanceEnv(t, cfg, telegramtest.Strict(rtt))
 	ids := seedChats(t, env.st, 1, n, news.Ukrainian, false, "war")
 	if got := mustAnnounce(t, env.e, article(news.Ukrainian, 1, false, "war")); got != n {
@@ -51,12 +61,12 @@ func rateCutBroadcast(t testing.TB, n, before, limit int, rtt time.Duration) rat
 	waitFor(t, 60*time.Second, "the first sends", func() bool { return env.srv.Stats().Delivered >= before })
 	env.srv.SetGlobalPerSecond(limit)
 	waitDrained(t, env.e, 120*time.Second)
-	mu.Lock()
-	defer mu.Unlock()
-	res := rateCutResult{tally: tally(env.srv, ids, "[uk/1]"), stats: env.srv.Stats(), inForce: env.e.RateInForce(), lastRate: rates}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	res := rateCutResult{tally: tally(env.srv, ids, "[uk/1]"), stats: env.srv.Stats(), inForce: env.e.RateInForce(), lastRate: w.rates}
 	var rest []time.Time
 	for _, at := range env.srv.Arrivals() {
-		if at.After(lastFlood) {
+		if at.After(w.lastCut) {
 			rest = append(rest, at)
 		}
 	}
@@ -87,7 +97,7 @@ func TestAcceptanceRateCut(t *testing.T) {
 		t.Errorf("%d 429 answers, want ≤ 3", r.stats.TooManyRequests)
 	}
 	if r.rest < 0.9*limit {
-		t.Errorf("rate after the last 429 %.2f/s, want ≥ %.1f", r.rest, 0.9*limit)
+		t.Errorf("rate after the last drop %.2f/s, want ≥ %.1f", r.rest, 0.9*limit)
 	}
 	if r.inForce > limit {
 		t.Errorf("rate in force %.2f/s at the end, want ≤ %d", r.inForce, limit)

@@ -57,6 +57,13 @@ type Renderer interface {
 	Plain(m telegram.Message) telegram.Message
 }
 
+// ChatRenderer is a Renderer that can render a single article for one
+// reader (the buttons under a story depend on what the reader follows and
+// mutes); the engine prefers it when the renderer has it.
+type ChatRenderer interface {
+	ArticleFor(a *news.Article, lang news.Lang, breaking bool, chat news.Chat) telegram.Message
+}
+
 // Defaults for Config.
 const (
 	DefaultRate           = 30.0
@@ -125,60 +132,59 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Hooks are called on events, for metrics.
-	Hooks Hooks
+	// Observer hears of deliveries and dead letters, for metrics; none
+	// when nil.
+	Observer Observer
 }
 
-// Hooks are optional callbacks for metrics. They are called from the
-// sending goroutines and must be quick and safe for concurrent use.
-type Hooks struct {
-	// OnSend is called after every Bot API send with the outcome ("ok" or
-	// the telegram.Kind name) and the call's duration.
-	OnSend func(kind string, d time.Duration)
-	// OnDelivered is called for every article delivered to a chat with
-	// the time from its publication (or from its queueing when the
-	// publication time is unknown) to the delivery.
-	OnDelivered func(pubToDelivery time.Duration)
-	// OnLatency is called for every article delivered to a chat with the
+// Observer hears what the engine delivers and gives up on; the app
+// implements it. Its methods are called from the sending goroutines and
+// must be quick and safe for concurrent use.
+type Observer interface {
+	// Delivered is called for every article delivered to a chat with the
 	// time since it was queued (its discovery, or its promotion) and the
 	// time since its publication (negative when the site gave none, or a
 	// time in the future).
-	OnLatency func(sinceDiscovery, sincePublication time.Duration)
-	// OnDeadLetter is called when a message goes to the dead-letter list.
-	OnDeadLetter func()
-	// OnRetry is called when a message is scheduled for another attempt,
-	// with the kind of the failure.
-	OnRetry func(kind string)
-	// OnFlood is called after a 429 with the pause it imposes.
-	OnFlood func(retryAfter time.Duration)
-	// OnInactive is called when a chat is marked inactive after its
-	// strikes.
-	OnInactive func(chatID int64)
-	// OnRateInForce is called with the shared free rate in force
-	// (messages a second) when this process learns that it changed.
-	OnRateInForce func(perSecond float64)
+	Delivered(sinceDiscovery, sincePublication time.Duration)
+	// DeadLettered is called when a message goes to the dead-letter list.
+	DeadLettered()
 }
+
+// RateObserver is an Observer that also hears of the shared free rate in
+// force (messages a second) when this process learns that it changed
+// (adaptive back-off, adapt.go).
+type RateObserver interface {
+	RateInForce(perSecond float64)
+}
+
+// nopObserver is the Observer of an engine configured without one.
+type nopObserver struct{}
+
+func (nopObserver) Delivered(_, _ time.Duration) {}
+func (nopObserver) DeadLettered()                {}
 
 // Stats is a snapshot of the queue, shared by every process.
 type Stats = queue.Stats
 
-// Item names what a chat was owed: an article of an edition, or a
-// broadcast.
+// Item names what a chat was owed: an article of an edition, a broadcast
+// or a notice.
 type Item struct {
 	Edition     news.Lang `json:"edition,omitempty"`
 	ArticleID   int64     `json:"article_id,omitempty"`
 	BroadcastID int64     `json:"broadcast_id,omitempty"`
+	NoticeID    int64     `json:"notice_id,omitempty"`
 }
 
-// String is "uk:123" for an article, "bc:7" for a broadcast.
+// String is "uk:123" for an article, "bc:7" for a broadcast, "nt:8" for a
+// notice.
 func (it Item) String() string { return it.internal().String() }
 
 func (it Item) internal() item {
-	return item{edition: it.Edition, articleID: it.ArticleID, broadcast: it.BroadcastID}
+	return item{edition: it.Edition, articleID: it.ArticleID, broadcast: it.BroadcastID, notice: it.NoticeID}
 }
 
 func (it item) public() Item {
-	return Item{Edition: it.edition, ArticleID: it.articleID, BroadcastID: it.broadcast}
+	return Item{Edition: it.edition, ArticleID: it.articleID, BroadcastID: it.broadcast, NoticeID: it.notice}
 }
 
 // DeadLetter is a message given up on.
@@ -199,6 +205,9 @@ type chatStore interface {
 	Subscribers(ctx context.Context, ed news.Lang, slug string) ([]int64, error)
 	BreakingSubscribers(ctx context.Context, ed news.Lang) ([]int64, error)
 	KeywordSubscribers(ctx context.Context, ed news.Lang) (map[string][]int64, error)
+	MutedBy(ctx context.Context, ed news.Lang, match func(mute string) bool) ([]int64, error)
+	MutedTagSubscribers(ctx context.Context, ed news.Lang, slug string) ([]int64, error)
+	BreakingUnmutedSubscribers(ctx context.Context, ed news.Lang) ([]int64, error)
 	ChatIDs(ctx context.Context) ([]int64, error)
 	CountChats(ctx context.Context) (active, inactive int64, perLang map[news.Lang]int64, err error)
 	Article(ctx context.Context, ed news.Lang, id int64) (*news.Article, error)
@@ -409,6 +418,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -295,6 +296,47 @@ func TestBroadcastReachesActiveChatsInTheirLanguage(t *testing.T) {
 	}
 }
 
+// Notices go first, with sound, rendered in each chat's language (English
+// for a chat the store does not know, which news never reaches), and are
+// counted in the queue's stats like every other message.
+func TestNotifyQueuesTextsForChosenChats(t *testing.T) {
+	f := &fakeSender{}
+	e, st := newTestEngine(t, testConfig(t), f)
+	seedChat(t, st, 1, news.Ukrainian, false, "war")
+	seedChat(t, st, 2, news.Russian, false)
+	mustAnnounce(t, e, article(news.Ukrainian, 1, false, "war"))
+	// An article queued for a chat the store does not know.
+	if _, err := e.q.Enqueue(context.Background(), time.Now(), "uk:1", map[int64]int{77: prioNormal}); err != nil {
+		t.Fatal(err)
+	}
+	render := func(l news.Lang) string { return "<b>Alert</b> in " + string(l) }
+	n, err := e.Notify(context.Background(), []int64{1, 77}, render)
+	if err != nil || n != 2 {
+		t.Fatalf("Notify = %d, %v; want 2 chats", n, err)
+	}
+	if _, err := e.Notify(context.Background(), []int64{2}, func(news.Lang) string { return " " }); !errors.Is(err, news.ErrInvalid) {
+		t.Errorf("Notify with an empty text = %v, want ErrInvalid", err)
+	}
+	runEngine(t, e)
+	s := waitDrained(t, e, 10*time.Second)
+	texts := func(ms []sentMsg) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, fmt.Sprintf("%s silent=%v", m.m.Text, m.m.Silent))
+		}
+		return out
+	}
+	if got := texts(f.to(1)); len(got) != 2 || got[0] != "<b>Alert</b> in uk silent=false" {
+		t.Errorf("chat 1 got %q, want its notice first, then its article", got)
+	}
+	if diff := cmp.Diff([]string{"<b>Alert</b> in en silent=false"}, texts(f.to(77))); diff != "" {
+		t.Errorf("unknown chat (-want +got):\n%s", diff)
+	}
+	if s.Dropped != 1 || s.Delivered != 3 {
+		t.Errorf("stats %+v; want 3 delivered and chat 77's article dropped", s)
+	}
+}
+
 // failureCase drives one chat through a failure kind.
 type failureCase struct {
 	name  string
@@ -407,7 +449,7 @@ func TestEngineHandlesEachFailureKind(t *testing.T) {
 				}
 				// A blocked reader stops costing sends.
 				mustAnnounce(t, e, article(news.Ukrainian, 2, false, "war"))
-				time.Sleep(100 * time.Millisecond)
+				waitDrained(t, e, 10*time.Second)
 				if len(f.attempts()) != 3 {
 					t.Errorf("%d calls after the chat became inactive, want 3", len(f.attempts()))
 				}
@@ -522,7 +564,7 @@ func TestEngineRespectsChatInterval(t *testing.T) {
 	runEngine(t, e)
 	for id := int64(1); id <= 3; id++ {
 		mustAnnounce(t, e, article(news.Ukrainian, id, false, "war"))
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the workload: stories 50 ms apart, not a wait for the engine
 	}
 	waitDrained(t, e, 10*time.Second)
 	got := f.to(1)

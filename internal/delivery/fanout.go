@@ -93,7 +93,7 @@ func (e *Engine) recipients(ctx context.Context, a *news.Article) (map[int64]int
 		ids, err := e.st.Subscribers(ctx, a.Edition, t.Slug)
 		if errors.Is(err, news.ErrInvalid) {
 			e.log.Warn("Skipping a tag the store does not accept.", slog.String("edition", string(a.Edition)),
-				slog.Int64("article_id", a.ID), slog.String("slug", t.Slug), slog.Any("error", err))
+				slog.Int64("article_id", a.ID), slog.String("slug", t.Slug), slog.Any("err", err))
 			continue
 		}
 		if err != nil {
@@ -112,6 +112,9 @@ func (e *Engine) recipients(ctx context.Context, a *news.Article) (map[int64]int
 				add(ids, prioNormal)
 			}
 		}
+	}
+	if err := e.applyMutes(ctx, a, out); err != nil {
+		return nil, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
 	}
 	return out, nil
 }
@@ -152,7 +155,56 @@ func (e *Engine) Broadcast(ctx context.Context, text string) (int, error) {
 	return int(active), nil
 }
 
-// broadcastText reads the text of broadcast n; an error wraps
+// noticeLang is the language of a notice for a chat the store does not
+// know, or that has no valid language.
+const noticeLang = news.English
+
+// Notify queues a notice for each of chatIDs, ahead of news (at breaking
+// priority, with sound): render gives its text, in HTML, in the chat's
+// language (noticeLang for a chat the store does not know or cannot read).
+// Notices go through the queue, the rate limits and the metrics like every
+// other message, one per message; unlike news they reach a chat the store
+// does not know (an admin's, after the store lost data). It returns the
+// number of chats queued, and an error wrapping news.ErrInvalid when render
+// gives an empty text.
+func (e *Engine) Notify(ctx context.Context, chatIDs []int64, render func(news.Lang) string) (int, error) {
+	byLang := make(map[news.Lang]map[int64]int)
+	for _, id := range chatIDs {
+		if id == 0 {
+			continue
+		}
+		lang := noticeLang
+		if c, err := e.st.Chat(ctx, id); err == nil && c.Lang.Valid() {
+			lang = c.Lang
+		}
+		if byLang[lang] == nil {
+			byLang[lang] = make(map[int64]int)
+		}
+		byLang[lang][id] = prioBreaking
+	}
+	queued := 0
+	for lang, recipients := range byLang {
+		text := render(lang)
+		if strings.TrimSpace(text) == "" {
+			return queued, fmt.Errorf("delivery: notify: empty %s text: %w", lang, news.ErrInvalid)
+		}
+		n, err := e.q.AddBroadcast(ctx, text)
+		if err != nil {
+			return queued, fmt.Errorf("delivery: notify: %w", err)
+		}
+		added, err := e.q.Enqueue(ctx, e.now(), item{notice: n}.String(), recipients)
+		if added > 0 {
+			e.wake()
+		}
+		if err != nil {
+			return queued, fmt.Errorf("delivery: notify %d: %w", n, err)
+		}
+		queued += len(recipients)
+	}
+	return queued, nil
+}
+
+// broadcastText reads the text of broadcast (or notice) n; an error wraps
 // news.ErrNotFound once it has expired.
 func (e *Engine) broadcastText(ctx context.Context, n int64) (string, error) {
 	s, err := e.q.BroadcastText(ctx, n)

@@ -194,7 +194,7 @@ func (e *Engine) edit(ctx context.Context, j *job, p pending) {
 		j.after(e.now(), e.cfg.Backoff)
 		return
 	}
-	m := e.render([]*news.Article{a}, ref.edition, []pending{{prio: prioOf(rec.Breaking)}})
+	m := e.render([]*news.Article{a}, ref.edition, []pending{{prio: prioOf(rec.Breaking)}}, j.chat)
 	d := messageDigest(m)
 	if d == rec.Digest {
 		j.o.sent = append(j.o.sent, p.ref) // the reader sees no change: no request
@@ -238,13 +238,6 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 		e.resumed.note(start, err == nil)
 	}
 	j.after(start, e.interval(j.c.chat))
-	kind := "ok"
-	if err != nil {
-		kind = telegram.KindOf(err).String()
-	}
-	if e.cfg.Hooks.OnSend != nil {
-		e.cfg.Hooks.OnSend(kind, e.now().Sub(start))
-	}
 	switch k := telegram.KindOf(err); {
 	case err == nil:
 		j.o.sent = append(j.o.sent, p.ref)
@@ -256,7 +249,7 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 	case k == telegram.NotModified, k == telegram.BadRequest, k == telegram.ChatNotFound, k == telegram.Blocked:
 		// Too old, deleted by the reader, unchanged, or the chat is gone:
 		// nothing to retry.
-		j.log.Info("A message could not be edited; skipping the correction.", slog.String("kind", kind), slog.Any("err", err))
+		j.log.Info("A message could not be edited; skipping the correction.", slog.String("kind", k.String()), slog.Any("err", err))
 		j.o.drop = append(j.o.drop, p.ref)
 	case k == telegram.Flood:
 		te := &telegram.Error{}

@@ -17,19 +17,27 @@ const (
 	prioNormal   = queue.PrioNormal
 )
 
-// item is a reference to what a chat is owed: an article of an edition or
-// a broadcast. Its string form ("uk:123", "bc:7") is the reference the
-// queue keeps (opaque to it).
+// item is a reference to what a chat is owed: an article of an edition, a
+// broadcast or a notice. Its string form ("uk:123", "bc:7", "nt:8") is the
+// reference the queue keeps (opaque to it).
 type item struct {
 	edition   news.Lang
 	articleID int64
 	broadcast int64
-	edit      bool // a correction of the article (the reference names its version)
+	edit      bool  // a correction of the article (the reference names its version)
+	notice    int64 // a rendered text, kept like a broadcast's (Engine.Notify)
 }
 
+// article reports whether the item is an article to send (not a
+// broadcast, a notice or a correction).
+func (it item) article() bool { return it.broadcast == 0 && it.notice == 0 && !it.edit }
+
 func (it item) String() string {
-	if it.broadcast != 0 {
+	switch {
+	case it.broadcast != 0:
 		return "bc:" + strconv.FormatInt(it.broadcast, 10)
+	case it.notice != 0:
+		return "nt:" + strconv.FormatInt(it.notice, 10)
 	}
 	return string(it.edition) + ":" + strconv.FormatInt(it.articleID, 10)
 }
@@ -44,8 +52,11 @@ func parseItem(s string) (item, bool) {
 	if err != nil || n <= 0 {
 		return item{}, false
 	}
-	if head == "bc" {
+	switch head {
+	case "bc":
 		return item{broadcast: n}, true
+	case "nt":
+		return item{notice: n}, true
 	}
 	l := news.Lang(head)
 	if !l.Valid() {

@@ -28,7 +28,7 @@ func (e *Engine) keepLease(c claimed) (stop func()) {
 			cancel()
 			switch {
 			case err != nil:
-				e.log.Warn("Unable to renew a claim; it may be reclaimed.", slog.Int64("chat_id", c.chat), slog.Any("error", err))
+				e.log.Warn("Unable to renew a claim; it may be reclaimed.", slog.Int64("chat_id", c.chat), slog.Any("err", err))
 			case !held:
 				return // lost (taken back after a stall, or released): nothing to keep
 			}

@@ -86,7 +86,7 @@ func (e *Engine) worker(ctx context.Context, n int) {
 			if ctx.Err() != nil {
 				return
 			}
-			log.Warn("Unable to claim work.", slog.Any("error", err))
+			log.Warn("Unable to claim work.", slog.Any("err", err))
 			_ = sleep(ctx, redisRetry)
 			continue
 		}
@@ -187,10 +187,10 @@ func (e *Engine) record(parent context.Context, c claimed, o outcome, deadline t
 		}
 		if e.now().Add(wait).After(deadline) {
 			e.log.Error("Unable to record a delivery outcome before the lease ran out; the chat will be retried.",
-				slog.Int64("chat_id", c.chat), slog.Int("sent", len(o.sent)), slog.Any("error", err))
+				slog.Int64("chat_id", c.chat), slog.Int("sent", len(o.sent)), slog.Any("err", err))
 			return
 		}
-		e.log.Warn("Unable to record a delivery outcome; retrying.", slog.Int64("chat_id", c.chat), slog.Any("error", err))
+		e.log.Warn("Unable to record a delivery outcome; retrying.", slog.Int64("chat_id", c.chat), slog.Any("err", err))
 		t := time.NewTimer(wait)
 		<-t.C
 		wait = min(wait*2, time.Second)
@@ -223,11 +223,12 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 	chat, err := e.st.Chat(ctx, j.c.chat)
 	switch {
 	case errors.Is(err, news.ErrNotFound):
-		j.log.Info("Dropping news for an unknown chat.", slog.Int("items", len(valid)))
-		j.o.drop = append(j.o.drop, refs(valid)...)
-		return
+		if valid = keepNotices(j, valid); len(valid) == 0 {
+			return
+		}
+		chat = news.Chat{ID: j.c.chat, Lang: noticeLang}
 	case err != nil:
-		j.log.Warn("Unable to read the chat; retrying later.", slog.Any("error", err))
+		j.log.Warn("Unable to read the chat; retrying later.", slog.Any("err", err))
 		j.after(e.now(), e.cfg.Backoff)
 		return
 	case chat.Inactive:
@@ -239,6 +240,9 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 		e.edit(ctx, j, first)
 		return
 	}
+	if valid = e.holdQuiet(j, valid); len(valid) == 0 {
+		return
+	}
 	m, ok := e.compose(ctx, j, valid)
 	if !ok {
 		return
@@ -247,34 +251,39 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 	e.sendAndHandle(ctx, j, m, 0)
 }
 
+// keepNotices returns the notices queued for a chat the store does not
+// know, and drops the rest: news goes only to known chats, notices go to
+// any (an admin's chat, after the store lost data).
+func keepNotices(j *job, valid []pending) []pending {
+	var notices, other []pending
+	for _, p := range valid {
+		if p.item.notice != 0 {
+			notices = append(notices, p)
+		} else {
+			other = append(other, p)
+		}
+	}
+	if len(other) > 0 {
+		j.log.Info("Dropping news for an unknown chat.", slog.Int("items", len(other)))
+		j.o.drop = append(j.o.drop, refs(other)...)
+	}
+	return notices
+}
+
 // compose picks the items of the next message and renders it. Broadcasts
-// go one per message; articles of one edition are coalesced, breaking
-// first, then oldest first. Items left out stay queued for the next turn.
+// and notices go one per message; articles of one edition are coalesced,
+// breaking first, then oldest first. Items left out stay queued for the
+// next turn.
 func (e *Engine) compose(ctx context.Context, j *job, valid []pending) (telegram.Message, bool) {
 	first := valid[0]
-	if first.item.broadcast != 0 {
-		text, err := e.broadcastText(ctx, first.item.broadcast)
-		if errors.Is(err, news.ErrNotFound) {
-			j.o.drop = append(j.o.drop, first.ref)
-			return telegram.Message{}, false
-		}
-		if err != nil {
-			j.log.Warn("Unable to read a broadcast; retrying later.", slog.Any("error", err))
-			j.after(e.now(), e.cfg.Backoff)
-			return telegram.Message{}, false
-		}
-		lang := j.chat.Lang
-		if !lang.Valid() {
-			lang = news.Ukrainian
-		}
-		j.batch = []pending{first}
-		return e.r.Announcement(text, lang), true
+	if !first.item.article() {
+		return e.composeText(ctx, j, first)
 	}
 	ed := first.item.edition
 	var batch []pending
 	var arts []*news.Article
 	for _, p := range valid {
-		if p.item.broadcast != 0 || p.item.edit || p.item.edition != ed {
+		if !p.item.article() || p.item.edition != ed {
 			continue
 		}
 		if len(batch) == maxDigest {
@@ -287,7 +296,7 @@ func (e *Engine) compose(ctx context.Context, j *job, valid []pending) (telegram
 			continue
 		}
 		if err != nil {
-			j.log.Warn("Unable to read an article; retrying later.", slog.String("item", p.ref), slog.Any("error", err))
+			j.log.Warn("Unable to read an article; retrying later.", slog.String("item", p.ref), slog.Any("err", err))
 			j.after(e.now(), e.cfg.Backoff)
 			return telegram.Message{}, false
 		}
@@ -300,7 +309,7 @@ func (e *Engine) compose(ctx context.Context, j *job, valid []pending) (telegram
 	n := fitDigest(arts)
 	for {
 		j.batch = batch[:n]
-		m := e.render(arts[:n], ed, j.batch)
+		m := e.render(arts[:n], ed, j.batch, j.chat)
 		if n == 1 || telegram.Units(m.Text) <= telegram.MaxTextUnits {
 			return m, true
 		}
@@ -308,11 +317,38 @@ func (e *Engine) compose(ctx context.Context, j *job, valid []pending) (telegram
 	}
 }
 
+// composeText renders a broadcast (in the chat's language, Ukrainian when
+// it has none) or a notice (already rendered) as one message.
+func (e *Engine) composeText(ctx context.Context, j *job, p pending) (telegram.Message, bool) {
+	n := max(p.item.broadcast, p.item.notice)
+	text, err := e.broadcastText(ctx, n)
+	if errors.Is(err, news.ErrNotFound) {
+		j.o.drop = append(j.o.drop, p.ref)
+		return telegram.Message{}, false
+	}
+	if err != nil {
+		j.log.Warn("Unable to read a broadcast; retrying later.", slog.String("item", p.ref), slog.Any("err", err))
+		j.after(e.now(), e.cfg.Backoff)
+		return telegram.Message{}, false
+	}
+	j.batch = []pending{p}
+	if p.item.notice != 0 {
+		return telegram.Message{Text: text, ParseMode: "HTML", DisablePreview: true}, true
+	}
+	lang := j.chat.Lang
+	if !lang.Valid() {
+		lang = news.Ukrainian
+	}
+	return e.r.Announcement(text, lang), true
+}
+
 // render renders articles as one message.
-func (e *Engine) render(arts []*news.Article, ed news.Lang, batch []pending) telegram.Message {
+func (e *Engine) render(arts []*news.Article, ed news.Lang, batch []pending, chat news.Chat) telegram.Message {
 	breaking := batch[0].prio == prioBreaking
 	var m telegram.Message
-	if len(arts) == 1 {
+	if cr, ok := e.r.(ChatRenderer); ok && len(arts) == 1 {
+		m = cr.ArticleFor(arts[0], ed, breaking, chat)
+	} else if len(arts) == 1 {
 		m = e.r.Article(arts[0], ed, breaking)
 	} else {
 		m = e.r.Digest(arts, ed, breaking)
@@ -355,7 +391,7 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 		case errors.As(err, &p):
 			j.after(e.now(), p.For)
 		case j.parent.Err() == nil:
-			j.log.Warn("Unable to reserve a send slot; the message waits.", slog.Any("error", err))
+			j.log.Warn("Unable to reserve a send slot; the message waits.", slog.Any("err", err))
 			j.after(e.now(), e.cfg.Backoff)
 		}
 		return
@@ -383,13 +419,6 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 	// The chat's next message waits for the per-chat interval from this
 	// request, whatever its outcome.
 	j.after(start, e.interval(j.c.chat))
-	kind := "ok"
-	if err != nil {
-		kind = telegram.KindOf(err).String()
-	}
-	if e.cfg.Hooks.OnSend != nil {
-		e.cfg.Hooks.OnSend(kind, d)
-	}
 	if err == nil {
 		e.recordMessage(ctx, j, msgID, m)
 		e.delivered(ctx, j)
@@ -412,29 +441,15 @@ func (e *Engine) delivered(ctx context.Context, j *job) {
 	j.o.sent = append(j.o.sent, refs(j.batch)...)
 	j.o.messages++
 	now := e.now()
-	if e.cfg.Hooks.OnLatency != nil {
-		for _, p := range j.batch {
-			if p.item.broadcast != 0 {
-				continue
-			}
-			pub := time.Duration(-1)
-			if a, ok := e.cache.get(p.item, now); ok && !a.Published.IsZero() && !a.Published.After(now) {
-				pub = now.Sub(a.Published)
-			}
-			e.cfg.Hooks.OnLatency(now.Sub(p.enqueued), pub)
+	for _, p := range j.batch {
+		if !p.item.article() {
+			continue
 		}
-	}
-	if e.cfg.Hooks.OnDelivered != nil {
-		for _, p := range j.batch {
-			if p.item.broadcast != 0 {
-				continue
-			}
-			from := p.enqueued
-			if a, ok := e.cache.get(p.item, now); ok && !a.Published.IsZero() && !a.Published.After(now) {
-				from = a.Published
-			}
-			e.cfg.Hooks.OnDelivered(now.Sub(from))
+		pub := time.Duration(-1)
+		if a, ok := e.cache.get(p.item, now); ok && !a.Published.IsZero() && !a.Published.After(now) {
+			pub = now.Sub(a.Published)
 		}
+		e.cfg.Observer.Delivered(now.Sub(p.enqueued), pub)
 	}
 	if j.chat.Strikes > 0 {
 		_, err := e.st.UpdateChat(ctx, j.c.chat, func(c *news.Chat, created bool) error {
@@ -445,7 +460,7 @@ func (e *Engine) delivered(ctx context.Context, j *job) {
 			return nil
 		})
 		if err != nil && !errors.Is(err, errChatGone) {
-			j.log.Warn("Unable to clear the chat's strikes.", slog.Any("error", err))
+			j.log.Warn("Unable to clear the chat's strikes.", slog.Any("err", err))
 		}
 	}
 }
@@ -460,7 +475,7 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 	if !errors.As(err, &te) {
 		te = &telegram.Error{Kind: telegram.Unknown, Description: err.Error()}
 	}
-	log := j.log.With(slog.String("kind", te.Kind.String()), slog.Any("error", err))
+	log := j.log.With(slog.String("kind", te.Kind.String()), slog.Any("err", err))
 	switch te.Kind {
 	case telegram.Flood:
 		d := max(te.RetryAfter, time.Second)
@@ -538,7 +553,7 @@ func (e *Engine) shorten(ctx context.Context, j *job, m telegram.Message, te *te
 	}
 	log.Warn("A digest was too long for Telegram; sending fewer articles.", slog.Int("articles", len(half)))
 	j.batch = half
-	short := e.render(arts, half[0].item.edition, half)
+	short := e.render(arts, half[0].item.edition, half, j.chat)
 	short.ChatID = m.ChatID
 	e.sendAndHandle(ctx, j, short, depth+1)
 }
@@ -564,9 +579,6 @@ func (e *Engine) retry(j *job, k telegram.Kind, err error, log *slog.Logger) {
 		b := e.backoff(attempts)
 		j.after(e.now(), b)
 		log.Info("Send failed; retrying later.", slog.Int("attempt", attempts), slog.Duration("backoff", b))
-		if e.cfg.Hooks.OnRetry != nil {
-			e.cfg.Hooks.OnRetry(k.String())
-		}
 	}
 }
 
@@ -590,11 +602,9 @@ func (e *Engine) deadLetter(j *job, kind, errText string, ps []pending) {
 		j.o.dead = append(j.o.dead, p.ref)
 	}
 	j.o.deadLetter = dl
-	j.log.Error("A message goes to the dead letters.", slog.String("kind", kind), slog.String("error", errText),
+	j.log.Error("A message goes to the dead letters.", slog.String("kind", kind), slog.String("err", errText),
 		slog.Int("items", len(ps)), slog.Int("attempts", dl.Attempts))
-	if e.cfg.Hooks.OnDeadLetter != nil {
-		e.cfg.Hooks.OnDeadLetter()
-	}
+	e.cfg.Observer.DeadLettered()
 }
 
 // strike counts a 403 (or "chat not found") against the chat; at
@@ -622,9 +632,6 @@ func (e *Engine) strike(ctx context.Context, j *job, te *telegram.Error, err err
 	case c.Inactive:
 		log.Info("The chat is now inactive after repeated refusals; its queued news is dropped.", slog.Int("strikes", c.Strikes))
 		j.o.drop = append(j.o.drop, refs(j.c.items)...)
-		if e.cfg.Hooks.OnInactive != nil {
-			e.cfg.Hooks.OnInactive(j.c.chat)
-		}
 		return
 	}
 	log.Info("The chat refused a message; counted a strike.", slog.Int("strikes", c.Strikes))

@@ -65,10 +65,18 @@ type Config struct {
 	// empty keeps it in memory only, which still notices a loss while the
 	// process runs.
 	Path string
-	// OnLoss is called once per detected loss, after it is recorded.
-	OnLoss func(ctx context.Context, l Loss)
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Observer, when set, hears of each detected loss.
+	Observer Observer
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Observer hears of the losses a Guard detects, for metrics, health and
+// admin alerts; the app implements it.
+type Observer interface {
+	// StoreLost is called once per detected loss, after it is recorded and
+	// logged, from the Check that found it.
+	StoreLost(ctx context.Context, l Loss)
 }
 
 // Guard checks the store and holds back stories after a loss. It is safe
@@ -152,8 +160,8 @@ func (g *Guard) Check(ctx context.Context) error {
 	g.save()
 	if loss != nil {
 		g.log.Error("The store lost data; stories announced in the last day will not be announced again.", "reason", reason)
-		if g.cfg.OnLoss != nil {
-			g.cfg.OnLoss(ctx, *loss)
+		if g.cfg.Observer != nil {
+			g.cfg.Observer.StoreLost(ctx, *loss)
 		}
 	}
 	return nil

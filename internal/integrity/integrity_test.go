@@ -41,11 +41,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 }
 
+// StoreLost makes the fixture the guards' integrity.Observer.
+func (f *fixture) StoreLost(_ context.Context, l integrity.Loss) { f.losses = append(f.losses, l) }
+
 // guard starts a guard as a process start would: from the file.
 func (f *fixture) guard() *integrity.Guard {
 	return integrity.New(f.st, integrity.Config{
 		Path: f.path, Logger: quiet, Now: f.clock.now,
-		OnLoss: func(_ context.Context, l integrity.Loss) { f.losses = append(f.losses, l) },
+		Observer: f,
 	})
 }
 

@@ -32,6 +32,7 @@ type Metrics struct {
 	Subscribers        *prometheus.GaugeVec // state: active, inactive
 	RedisErrors        prometheus.Counter
 	StoreDataLoss      prometheus.Counter     // detected losses of the store's data
+	RoleHeld           *prometheus.GaugeVec   // role: 1 while this replica holds it
 	Updates            *prometheus.CounterVec // kind: message, callback_query, my_chat_member
 }
 
@@ -62,6 +63,9 @@ func New() *Metrics {
 		Help: "Time of one Bot API send.", Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10}})
 	m.SendRateInForce = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "newsbot", Name: "send_rate_in_force",
 		Help: "The shared send rate in force, messages a second: SEND_RATE unless 429s lowered it (adaptive back-off)."})
+	m.RoleHeld = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "newsbot", Name: "role_held",
+		Help: "1 while this replica holds the singleton role (poller, updates, webhook), else 0."}, []string{"role"})
+	f(m.RoleHeld)
 	m.StoreDataLoss = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "newsbot", Name: "store_data_loss_total",
 		Help: "Times the store was found emptied, replaced or restored from an older copy."})
 	f(m.StoreDataLoss)

@@ -53,6 +53,20 @@ type Guard interface {
 	Announced(ctx context.Context, ed news.Lang, id int64) error
 }
 
+// Observer hears the outcome of each edition's poll, for metrics and
+// health; the app implements it. Polled is called from the polling
+// goroutines and must be quick and safe for concurrent use.
+type Observer interface {
+	// Polled reports one edition's poll: the articles announced, or the
+	// error that ended it (the poll is logged already).
+	Polled(ed news.Lang, announced int, err error)
+}
+
+// nopObserver is the Observer of a poller configured without one.
+type nopObserver struct{}
+
+func (nopObserver) Polled(news.Lang, int, error) {}
+
 // Config holds the poller's settings.
 type Config struct {
 	Editions []news.Lang
@@ -64,8 +78,8 @@ type Config struct {
 	Workers       int // article pages read at once, default 4
 	Logger        *slog.Logger
 	Now           func() time.Time
-	// OnPoll, when set, is called after each edition's poll.
-	OnPoll func(ed news.Lang, announced int, err error)
+	// Observer, when set, hears the outcome of each edition's poll.
+	Observer Observer
 	// Guard, when set, is checked before each round and before each
 	// announcement.
 	Guard Guard
@@ -115,6 +129,9 @@ func New(src Source, st Store, ann Announcer, cfg Config) *Poller {
 	if cfg.Jitter == 0 {
 		cfg.Jitter = min(cfg.Interval/4, time.Second)
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
 	return &Poller{src: src, store: st, ann: ann, cfg: cfg, log: cfg.Logger, attempts: map[string]int{}}
 }
 
@@ -142,9 +159,7 @@ func (p *Poller) PollAll(ctx context.Context) {
 				p.log.Error("Unable to check the store; skipping this poll.", "err", err)
 			}
 			for _, ed := range p.cfg.Editions {
-				if p.cfg.OnPoll != nil {
-					p.cfg.OnPoll(ed, 0, err)
-				}
+				p.cfg.Observer.Polled(ed, 0, err)
 			}
 			return
 		}
@@ -161,9 +176,7 @@ func (p *Poller) PollAll(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				p.log.Error("Unable to poll an edition; retrying at the next poll.", "edition", ed, "err", err)
 			}
-			if p.cfg.OnPoll != nil {
-				p.cfg.OnPoll(ed, n, err)
-			}
+			p.cfg.Observer.Polled(ed, n, err)
 		}()
 	}
 	wg.Wait()

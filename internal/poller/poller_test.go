@@ -252,7 +252,7 @@ func TestGuardCheckFailureSkipsTheRound(t *testing.T) {
 	g := &fakeGuard{}
 	p.cfg.Guard = g
 	var polls []error
-	p.cfg.OnPoll = func(ed news.Lang, n int, err error) { polls = append(polls, err) }
+	p.cfg.Observer = pollObserver(func(ed news.Lang, n int, err error) { polls = append(polls, err) })
 	ctx := context.Background()
 	p.PollAll(ctx)
 	src.items = append([]news.ListItem{item(5)}, src.items...)
@@ -262,6 +262,11 @@ func TestGuardCheckFailureSkipsTheRound(t *testing.T) {
 		t.Errorf("a round ran without a store check: announced %v, fetched %v", ids(ann.got), src.fetched)
 	}
 	if len(polls) != 2 || polls[0] != nil || !errors.Is(polls[1], g.checkErr) {
-		t.Errorf("OnPoll errors = %v, want [nil, the check's error]", polls)
+		t.Errorf("Polled errors = %v, want [nil, the check's error]", polls)
 	}
 }
+
+// pollObserver is a poller.Observer made of a function.
+type pollObserver func(ed news.Lang, n int, err error)
+
+func (f pollObserver) Polled(ed news.Lang, n int, err error) { f(ed, n, err) }

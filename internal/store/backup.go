@@ -417,7 +417,7 @@ func (s *Store) Export(ctx context.Context) (*Backup, error) {
 			}
 			var c news.Chat
 			if err := json.Unmarshal([]byte(*v), &c); err != nil {
-				s.log.Warn("Leaving an unreadable chat out of the export.", slog.Int64("chat_id", batch[i]), slog.Any("error", err))
+				s.log.Warn("Leaving an unreadable chat out of the export.", slog.Int64("chat_id", batch[i]), slog.Any("err", err))
 				continue
 			}
 			c.ID = batch[i]

@@ -96,7 +96,7 @@ func (s *Store) UpdateChat(ctx context.Context, id int64, fn func(c *news.Chat, 
 		if corrupt {
 			// Start again rather than lock the reader out for good.
 			s.log.Warn("Replacing a chat whose stored settings are unreadable; its tag and keyword index entries may stay behind.",
-				slog.Int64("chat_id", id), slog.Any("error", err))
+				slog.Int64("chat_id", id), slog.Any("err", err))
 		}
 		c := old
 		if !exists {
@@ -160,7 +160,7 @@ func (s *Store) DeleteChat(ctx context.Context, id int64) error {
 		case errors.Is(err, errCorrupt):
 			// Unreadable settings: drop what can be known without them.
 			s.log.Warn("Deleting a chat whose stored settings are unreadable; its tag and keyword index entries may stay behind.",
-				slog.Int64("chat_id", id), slog.Any("error", err))
+				slog.Int64("chat_id", id), slog.Any("err", err))
 			before = s.everyFixedIndex(chatShard(id))
 		case err != nil:
 			return err
@@ -270,6 +270,8 @@ func mergeMigrated(old, prev news.Chat, toExists bool, to int64) news.Chat {
 	if toExists {
 		c.Tags = append(slices.Clone(c.Tags), prev.Tags...)
 		c.Keywords = append(slices.Clone(c.Keywords), prev.Keywords...)
+		c.Mutes = append(slices.Clone(c.Mutes), prev.Mutes...)
+		c.MutedTags = append(slices.Clone(c.MutedTags), prev.MutedTags...)
 		c.Breaking = c.Breaking || prev.Breaking
 		if !c.LangChosen && prev.LangChosen {
 			c.Lang, c.LangChosen = prev.Lang, true
@@ -524,6 +526,7 @@ func (s *Store) memberships(c *news.Chat) map[string]membership {
 	for _, kw := range c.Keywords {
 		m[s.k.keywordSubs(n, ed, kw)] = membership{counter: s.k.keywords(n, ed), member: kw}
 	}
+	s.muteMemberships(m, c)
 	return m
 }
 
@@ -534,6 +537,7 @@ func (s *Store) everyFixedIndex(n int) map[string]membership {
 	for _, l := range news.Langs {
 		m[s.k.chatsLang(n, l)] = membership{}
 		m[s.k.breakingSubs(n, l)] = membership{}
+		m[s.k.breakingUnmuted(n, l)] = membership{}
 	}
 	return m
 }
@@ -589,6 +593,9 @@ func normalizeChat(c *news.Chat) error {
 		return err
 	}
 	c.Tags, c.Keywords = tags, kws
+	if err := normalizeMutes(c); err != nil {
+		return err
+	}
 	if c.Strikes < 0 {
 		c.Strikes = 0
 	}

@@ -322,7 +322,7 @@ func (c *Client) do(ctx context.Context, method string, p tgbotapi.Params, out a
 			slog.String("method", method),
 			slog.String("kind", err.Kind.String()),
 			slog.Int("code", err.Code),
-			slog.String("error", err.Error()))
+			slog.String("err", err.Error()))
 		return err
 	}
 	return nil

@@ -16,7 +16,7 @@ var _ discover.Recorder = (*driftTracker)(nil)
 type driftTracker struct {
 	threshold int
 	log       *slog.Logger
-	hooks     Hooks
+	obs       Observer
 	mu        sync.Mutex
 	layers    map[driftKey]*layerState
 }
@@ -31,13 +31,13 @@ type layerState struct {
 	alerted  bool
 }
 
-func newDriftTracker(threshold int, log *slog.Logger, hooks Hooks) *driftTracker {
-	return &driftTracker{threshold: threshold, log: log, hooks: hooks, layers: make(map[driftKey]*layerState)}
+func newDriftTracker(threshold int, log *slog.Logger, obs Observer) *driftTracker {
+	return &driftTracker{threshold: threshold, log: log, obs: obs, layers: make(map[driftKey]*layerState)}
 }
 
-// Fail records a failure of a layer. It logs every failure as a warning and,
-// when the layer crosses the threshold for the first time since it last
-// worked, logs an error and calls OnDrift.
+// Fail records a failure of a layer. It logs the failure once: as an error
+// that tells the Observer of the drift when the layer crosses the threshold
+// for the first time since it last worked, as a warning otherwise.
 func (d *driftTracker) Fail(edition news.Lang, layer string, err error) {
 	d.mu.Lock()
 	k := driftKey{edition, layer}
@@ -54,18 +54,15 @@ func (d *driftTracker) Fail(edition news.Lang, layer string, err error) {
 	}
 	d.mu.Unlock()
 
-	d.log.Warn("A layer of the site failed.", slog.String("edition", string(edition)),
-		slog.String("layer", layer), slog.Int("failures", failures), slog.Any("err", err))
-	if d.hooks.OnLayerFailure != nil {
-		d.hooks.OnLayerFailure(edition, layer)
+	d.obs.LayerFailed(edition, layer)
+	attrs := []any{slog.String("edition", string(edition)), slog.String("layer", layer),
+		slog.Int("failures", failures), slog.Any("err", err)}
+	if !alert {
+		d.log.Warn("A layer of the site failed.", attrs...)
+		return
 	}
-	if alert {
-		d.log.Error("The site seems to have changed: a layer keeps failing.", slog.String("edition", string(edition)),
-			slog.String("layer", layer), slog.Int("failures", failures), slog.Any("err", err))
-		if d.hooks.OnDrift != nil {
-			d.hooks.OnDrift(DriftAlert{Edition: edition, Layer: layer, Failures: failures, Err: err})
-		}
-	}
+	d.log.Error("The site seems to have changed: a layer keeps failing.", attrs...)
+	d.obs.Drifted(DriftAlert{Edition: edition, Layer: layer, Failures: failures, Err: err})
 }
 
 // OK records that a layer worked; a layer that had raised an alert is

@@ -64,7 +64,7 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-// hookRecorder records every hook call.
+// hookRecorder is the Observer of the tests' Source: it records every call.
 type hookRecorder struct {
 	mu         sync.Mutex
 	failures   []string // "edition layer"
@@ -73,32 +73,33 @@ type hookRecorder struct {
 	polls      int
 }
 
-func (h *hookRecorder) hooks() Hooks {
-	return Hooks{
-		OnDiscovered: func(ed news.Lang, n int) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			if h.discovered == nil {
-				h.discovered = make(map[news.Lang]int)
-			}
-			h.discovered[ed] = n
-		},
-		OnLayerFailure: func(ed news.Lang, layer string) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.failures = append(h.failures, string(ed)+" "+layer)
-		},
-		OnDrift: func(a DriftAlert) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.drifts = append(h.drifts, a)
-		},
-		OnPollDuration: func(news.Lang, time.Duration) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.polls++
-		},
+var _ Observer = (*hookRecorder)(nil)
+
+func (h *hookRecorder) Discovered(ed news.Lang, n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.discovered == nil {
+		h.discovered = make(map[news.Lang]int)
 	}
+	h.discovered[ed] = n
+}
+
+func (h *hookRecorder) LayerFailed(ed news.Lang, layer string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failures = append(h.failures, string(ed)+" "+layer)
+}
+
+func (h *hookRecorder) Drifted(a DriftAlert) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.drifts = append(h.drifts, a)
+}
+
+func (h *hookRecorder) DiscoverTook(news.Lang, time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.polls++
 }
 
 func (h *hookRecorder) failuresOf(layer string) int {
@@ -158,10 +159,10 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 	t.Cleanup(site.Close)
 	e := &env{site: site, clock: newFakeClock(), hooks: &hookRecorder{}, logs: &logBuffer{}}
 	cfg := Config{
-		BaseURL: site.URL(),
-		Logger:  slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:     e.clock.Now,
-		Hooks:   e.hooks.hooks(),
+		BaseURL:  site.URL(),
+		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:      e.clock.Now,
+		Observer: e.hooks,
 	}
 	if mod != nil {
 		mod(&cfg)

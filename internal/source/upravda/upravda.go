@@ -4,7 +4,7 @@
 // fetch (politeness, bounds, backoff, conditional GETs, charsets), package
 // discover learns what is new from the RSS feeds (the HTML list pages are
 // the fallback), and package extract reads an article page layer by layer.
-// Layers that keep failing are reported through Hooks so operators hear
+// Layers that keep failing are reported to the Observer so operators hear
 // about drift once, not on every poll.
 //
 // Only the packages below this one import goquery and gofeed.
@@ -43,7 +43,7 @@ const (
 	FeedPubs     = discover.FeedPubs     // rss/view_pubs/: publications
 )
 
-// Layer names passed to Hooks and logged when a layer fails.
+// Layer names passed to the Observer and logged when a layer fails.
 const (
 	LayerFeedPrefix      = discover.LayerFeedPrefix  // + feed name: fetch, parse, or no usable item
 	LayerListCurrent     = discover.LayerListCurrent // the list page yielded nothing in the current markup
@@ -92,7 +92,7 @@ type Config struct {
 	// SummaryBudget is the summary length in characters; default 600.
 	SummaryBudget int
 	// DriftThreshold is the number of consecutive failures of a layer
-	// after which Hooks.OnDrift fires; default 3.
+	// after which Observer.Drifted is called; default 3.
 	DriftThreshold int
 	// MaxTTL, when positive, lets a feed's ttl hold back requests: within
 	// min(ttl, MaxTTL) of the last fetch, Discover answers from memory.
@@ -107,23 +107,35 @@ type Config struct {
 	UserAgent string
 	Logger    *slog.Logger
 	Now       func() time.Time
-	Hooks     Hooks
+	// Observer hears about discoveries, failing layers and drift; none
+	// when nil.
+	Observer Observer
 }
 
-// Hooks are optional callbacks for metrics and admin alerts. They are
-// called synchronously and must not block.
-type Hooks struct {
-	// OnDiscovered reports the number of items a Discover call returned.
-	OnDiscovered func(edition news.Lang, n int)
-	// OnLayerFailure reports every failure of a layer ("feed:news",
+// Observer hears what a Source does, for metrics and admin alerts; the app
+// implements it. Its methods are called synchronously from Discover and
+// Fetch, so they must be quick and safe for concurrent use.
+type Observer interface {
+	// Discovered reports the number of items a Discover call returned.
+	Discovered(edition news.Lang, n int)
+	// DiscoverTook reports how long a Discover call took, failed or not.
+	DiscoverTook(edition news.Lang, d time.Duration)
+	// LayerFailed reports every failure of a layer ("feed:news",
 	// "list:current", "article:jsonld", "article:tags", ...).
-	OnLayerFailure func(edition news.Lang, layer string)
-	// OnDrift fires once when a layer has failed DriftThreshold times in
-	// a row, and again only after it has recovered and failed again.
-	OnDrift func(alert DriftAlert)
-	// OnPollDuration reports how long a Discover call took.
-	OnPollDuration func(edition news.Lang, d time.Duration)
+	LayerFailed(edition news.Lang, layer string)
+	// Drifted is called once when a layer has failed DriftThreshold times
+	// in a row, and again only after it has recovered and failed again.
+	// The Source has logged it already.
+	Drifted(alert DriftAlert)
 }
+
+// nopObserver is the Observer of a Source configured without one.
+type nopObserver struct{}
+
+func (nopObserver) Discovered(news.Lang, int)             {}
+func (nopObserver) DiscoverTook(news.Lang, time.Duration) {}
+func (nopObserver) LayerFailed(news.Lang, string)         {}
+func (nopObserver) Drifted(DriftAlert)                    {}
 
 // DriftAlert says that a layer has stopped working.
 type DriftAlert struct {
@@ -143,7 +155,7 @@ type Source struct {
 	disc   *discover.Discoverer
 	budget int
 	now    func() time.Time
-	hooks  Hooks
+	obs    Observer
 	drift  *driftTracker
 	log    *slog.Logger
 }
@@ -172,7 +184,10 @@ func New(cfg Config) (*Source, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Source{base: u, host: site.NormHost(u.Host), feeds: feeds, budget: cfg.SummaryBudget, now: now, hooks: cfg.Hooks, log: log}
+	s := &Source{base: u, host: site.NormHost(u.Host), feeds: feeds, budget: cfg.SummaryBudget, now: now, obs: cfg.Observer, log: log}
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	}
 	if s.budget <= 0 {
 		s.budget = summary.DefaultBudget
 	}
@@ -180,7 +195,7 @@ func New(cfg Config) (*Source, error) {
 	if threshold <= 0 {
 		threshold = DefaultDriftThreshold
 	}
-	s.drift = newDriftTracker(threshold, log, s.hooks)
+	s.drift = newDriftTracker(threshold, log, s.obs)
 	s.fetch = fetch.New(fetch.Config{
 		HTTPClient: cfg.HTTPClient, MaxBodyBytes: cfg.MaxBodyBytes, MaxConcurrent: cfg.MaxConcurrent,
 		BackoffBase: cfg.BackoffBase, UserAgent: cfg.UserAgent, Logger: log, Now: now,
@@ -243,18 +258,12 @@ func (s *Source) Discover(ctx context.Context, edition news.Lang) ([]news.ListIt
 		return nil, fmt.Errorf("upravda: unknown edition %q: %w", edition, news.ErrInvalid)
 	}
 	start := s.now()
-	defer func() {
-		if s.hooks.OnPollDuration != nil {
-			s.hooks.OnPollDuration(edition, s.now().Sub(start))
-		}
-	}()
+	defer func() { s.obs.DiscoverTook(edition, s.now().Sub(start)) }()
 	items, err := s.disc.Discover(ctx, edition)
 	if err != nil {
 		return nil, fmt.Errorf("upravda: %w", err)
 	}
-	if s.hooks.OnDiscovered != nil {
-		s.hooks.OnDiscovered(edition, len(items))
-	}
+	s.obs.Discovered(edition, len(items))
 	return items, nil
 }
 
