@@ -76,9 +76,9 @@ func (r *Replies) withBudget(ctx context.Context, chat int64, what string, do fu
 			return err
 		}
 		d := max(te.RetryAfter, time.Second)
+		r.e.flood(ctx, r.e.log, d, start) // the pause first, then the log
 		r.e.log.Warn("Telegram asked to slow down during a reply; every sender pauses and the reply waits.",
 			slog.String("reply", what), slog.Duration("retry_after", d))
-		r.e.flood(ctx, r.e.log, d, start)
 	}
 }
 

@@ -479,8 +479,9 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 	switch te.Kind {
 	case telegram.Flood:
 		d := max(te.RetryAfter, time.Second)
-		log.Warn("Telegram asked to slow down; every sender pauses.", slog.Duration("retry_after", d))
+		// The pause first: a sender about to start must learn of it.
 		e.flood(ctx, log, d, j.sentAt)
+		log.Warn("Telegram asked to slow down; every sender pauses.", slog.Duration("retry_after", d))
 		j.after(e.now(), d) // the items wait; no attempt is counted
 
 	case telegram.Migrated:
