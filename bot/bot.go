@@ -19,6 +19,7 @@ import (
 type API interface {
 	Send(ctx context.Context, m telegram.Message) (int, error)
 	EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *telegram.InlineKeyboard) error
+	EditMarkup(ctx context.Context, chatID int64, messageID int, markup *telegram.InlineKeyboard) error
 	AnswerCallback(ctx context.Context, callbackID, text string) error
 	GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]telegram.Update, error)
 	ChatAdmin(ctx context.Context, chatID, userID int64) (bool, error)
@@ -33,6 +34,8 @@ type Store interface {
 	TopTags(ctx context.Context, ed news.Lang, offset, limit int) ([]news.TagCount, int, error)
 	TagName(ctx context.Context, ed news.Lang, slug string) (string, error)
 	Latest(ctx context.Context, ed news.Lang, n int, slug string) ([]*news.Article, error)
+	Search(ctx context.Context, ed news.Lang, query string, limit int) ([]*news.Article, error)
+	Article(ctx context.Context, ed news.Lang, id int64) (*news.Article, error)
 	UpdateOffset(ctx context.Context) (int, error)
 	SetUpdateOffset(ctx context.Context, offset int) error
 	PutBroadcastDraft(ctx context.Context, chatID, userID int64, text string, ttl time.Duration) error
@@ -53,7 +56,7 @@ type Admin interface {
 const handleTimeout = 30 * time.Second
 
 // AllowedUpdates are the update kinds the bot asks Telegram for.
-var AllowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "inline_query"}
 
 // Config holds the bot's settings.
 type Config struct {
@@ -77,6 +80,7 @@ type Bot struct {
 	log    *slog.Logger
 
 	admins adminCache
+	inline inlineRunner // see inline.go
 }
 
 // New returns a bot. admin may be nil.
@@ -220,6 +224,8 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) {
 		err = b.onCallback(ctx, u.CallbackQuery)
 	case u.MyChatMember != nil:
 		err = b.onChatMember(ctx, u.MyChatMember)
+	case u.InlineQuery != nil:
+		err = b.onInlineQuery(ctx, u.InlineQuery)
 	}
 	if err != nil && ctx.Err() == nil {
 		b.log.Error("Unable to handle an update.", "update_id", u.UpdateID, "chat_id", chatOf(u), "err", err)

@@ -155,7 +155,12 @@ func TestHelpText(t *testing.T) {
 	}
 	want := "<b>What I can do</b>\n/subscribe <i>tag</i> — follow a topic (tags of the site, e.g. /subscribe Russia)\n" +
 		"/subscribe — the most popular tags to tap\n/unsubscribe <i>tag</i> — stop following\n/mysubs — your subscriptions and settings\n" +
-		"/breaking on|off — alerts for the most important news\n/latest [N] [tag] — the latest news\n/language — language of news and replies\n" +
+		"/mute <i>word or tag</i> — stop getting stories with that word or tag\n" +
+		"/mute — your mutes, with remove buttons, and whether breaking alerts ignore them\n" +
+		"/unmute <i>word or tag</i> — get those stories again\n" +
+		"/quiet <i>23-07</i> [strict] — quiet hours: news waits and comes as one digest at their end; breaking alerts still ring unless strict; /quiet off ends them\n" +
+		"/timezone <i>Europe/Berlin</i> or <i>+1</i> — the time zone of your quiet hours\n" +
+		"/breaking on|off — alerts for the most important news\n/latest [N] [tag] — the latest news\n/search <i>words</i> — find stories of the last 30 days\n/language — language of news and replies\n" +
 		"/stop — forget this chat\n\nNews comes from Ukrainska Pravda (pravda.com.ua); every message links to the original."
 	if diff := cmp.Diff(want, helpText(cat, news.English, false)); diff != "" {
 		t.Errorf("English help (-want +got):\n%s", diff)

@@ -29,6 +29,7 @@ type request struct {
 	chat   news.Chat // stored settings, or defaults for an unknown chat
 	known  bool      // the chat is stored
 	lang   news.Lang
+	title  string // the group's title; "" in private chats
 }
 
 var (
@@ -40,7 +41,7 @@ var (
 // load builds the request for a chat, with the stored settings when there
 // are any; an unknown chat speaks the user's Telegram language.
 func (b *Bot) load(ctx context.Context, chat *telegram.Chat, user *telegram.User) (*request, error) {
-	r := &request{chatID: chat.ID, user: user, group: !chat.IsPrivate()}
+	r := &request{chatID: chat.ID, user: user, group: !chat.IsPrivate(), title: chat.Title}
 	c, err := b.store.Chat(ctx, chat.ID)
 	switch {
 	case err == nil:
@@ -94,6 +95,9 @@ func (b *Bot) onMessage(ctx context.Context, m *telegram.IncomingMessage) error 
 	command, to, addressed := strings.Cut(command, "@")
 	if addressed && !strings.EqualFold(to, b.cfg.UserName) {
 		return nil // addressed to another bot
+	}
+	if ignoredInGroup(m.Chat, command, addressed) {
+		return nil // another bot's command, most likely
 	}
 	r, err := b.load(ctx, m.Chat, m.From)
 	if err != nil {
@@ -189,7 +193,7 @@ func (b *Bot) cmdStart(ctx context.Context, r *request, _ string) error {
 	}
 	name := userName(r.user)
 	if r.group {
-		name = "👋"
+		name = groupName(r.title)
 	}
 	if returning {
 		return b.replyKey(ctx, r.chatID, r.lang, "start.back", "name", name)
@@ -341,6 +345,9 @@ func (b *Bot) showTopTags(ctx context.Context, r *request, page, messageID int) 
 		return b.replyKey(ctx, r.chatID, r.lang, "subscribe.none_known")
 	}
 	pages := (total + tagsPerPage - 1) / tagsPerPage
+	if page >= pages { // a button of an older, longer list
+		return b.showTopTags(ctx, r, pages-1, messageID)
+	}
 	kb := tagKeyboard(tags, "sub:", b.cat, r.lang, "")
 	var nav []telegram.InlineButton
 	if page > 0 {
@@ -458,11 +465,15 @@ func (b *Bot) cmdMySubs(ctx context.Context, r *request, _ string) error {
 		}
 		lines = append(lines, b.cat.T(r.lang, "mysubs.keywords", "keywords", strings.Join(kws, ", ")))
 	}
+	if names := b.muteNames(ctx, r); len(names) > 0 {
+		lines = append(lines, b.cat.T(r.lang, "mysubs.mutes", "mutes", strings.Join(names, ", ")))
+	}
 	if len(c.Tags) == 0 && len(c.Keywords) == 0 {
 		lines = append(lines, "", b.cat.T(r.lang, "mysubs.none"))
-		return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), nil)
+		return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), telegram.NewInlineKeyboard(b.muteRows(ctx, r)...))
 	}
 	kb := b.removeKeyboard(ctx, r)
+	kb.Rows = append(kb.Rows, b.muteRows(ctx, r)...)
 	return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), kb)
 }
 

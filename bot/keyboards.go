@@ -77,9 +77,11 @@ func (b *Bot) removeKeyboard(ctx context.Context, r *request) *telegram.InlineKe
 		}
 	}
 	for _, kw := range r.chat.Keywords {
-		if btn, ok := button(b.cat.T(r.lang, "button.remove", "tag", kw), "unkw:"+kw); ok {
-			rows = append(rows, []telegram.InlineButton{btn})
+		btn, ok := button(b.cat.T(r.lang, "button.remove", "tag", kw), "unkw:"+kw)
+		if !ok { // too long to name: a short reference (mute.go)
+			btn = telegram.CallbackButton(b.cat.T(r.lang, "button.remove", "tag", kw), "unkh:"+nameRef(kw))
 		}
+		rows = append(rows, []telegram.InlineButton{btn})
 	}
 	return telegram.NewInlineKeyboard(rows...)
 }
@@ -106,6 +108,9 @@ func (b *Bot) onCallback(ctx context.Context, q *telegram.CallbackQuery) error {
 		return err
 	}
 	kind, value, _ := strings.Cut(q.Data, ":")
+	if handled, err := b.onControlButton(ctx, r, q, kind, value, answer); handled {
+		return err
+	}
 	switch kind {
 	case "lang", "sub", "kw", "unsub", "unkw":
 		if err := b.mayChange(ctx, r); err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"newsbot/internal/news"
 	"newsbot/internal/redistest"
@@ -57,7 +56,7 @@ func TestAdminStatsBroadcastAndDrift(t *testing.T) {
 		}
 		return true
 	})
-	time.Sleep(300 * time.Millisecond)
+	w.waitQueueDrained(t)
 	for _, r := range readers {
 		count := 0
 		for _, s := range w.tg.SentTo(r.chat.ID) {

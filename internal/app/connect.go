@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"newsbot/bot"
 	"newsbot/internal/config"
 	"newsbot/internal/i18n"
@@ -63,7 +61,8 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, shared 
 		closeEmb()
 		return nil, nil, fmt.Errorf("app: REDIS_URL: %w", err)
 	}
-	st = store.New(rdb, store.Options{Prefix: cfg.RedisPrefix, Logger: log, WatchWindow: cfg.WatchWindow})
+	st = store.New(rdb, store.Options{Prefix: cfg.RedisPrefix, Logger: log, WatchWindow: cfg.WatchWindow,
+		ArticleTTL: cfg.StoryRetention})
 	closeFn = func() {
 		rdb.Close()
 		closeEmb()
@@ -100,11 +99,12 @@ func liveStoreURL(ctx context.Context, dataDir string) (string, error) {
 	for {
 		u, err := embedded.LiveURL(dataDir)
 		if err == nil {
-			var rdb redis.UniversalClient
-			if rdb, err = store.Open(ctx, u); err == nil {
+			rdb, oerr := store.Open(ctx, u)
+			if oerr == nil {
 				rdb.Close()
 				return u, nil
 			}
+			err = oerr
 		}
 		last = err
 		if !sleep(ctx, 100*time.Millisecond) {

@@ -11,6 +11,7 @@ import (
 	"newsbot/internal/news"
 	"newsbot/internal/redistest"
 	"newsbot/internal/source/upravda/upravdatest"
+	"newsbot/internal/store"
 	"newsbot/internal/telegram/telegramtest"
 )
 
@@ -107,19 +108,39 @@ func article(id int64, ed news.Lang, headline string, tags ...news.Tag) upravdat
 // feedPolls counts how often the English news feed was read.
 func (w *world) feedPolls() int { return w.site.Requests("/eng/rss/view_news/") }
 
-// waitPolls waits until the feed has been read n more times: n full polls.
+// waitPolls waits until n more full polls have finished: a round of polls
+// starts only when the previous one has finished for every edition, so
+// the feed's (n+1)th request from now means n rounds are complete.
 func (w *world) waitPolls(t *testing.T, n int) {
 	t.Helper()
-	target := w.feedPolls() + n
+	target := w.feedPolls() + n + 1
 	deadline := time.Now().Add(30 * time.Second)
 	for w.feedPolls() < target {
 		if time.Now().After(deadline) {
-			t.Fatalf("the site was not polled %d more times within 30s", n)
+			t.Fatalf("the site was not polled %d more times within 30s", n+1)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // polling the counter, not waiting for time to pass
 	}
-	// A poll reads the feed first and the pages after: give it a moment.
-	time.Sleep(300 * time.Millisecond)
+}
+
+// waitQueueDrained waits until delivery owes nothing to anyone and has
+// nothing in flight: after it, no message of what was queued can still
+// arrive (the barrier for "and nothing more was sent" checks). It reads
+// the queue's keys in the world's Redis.
+func (w *world) waitQueueDrained(t *testing.T) {
+	t.Helper()
+	rdb, err := store.Open(context.Background(), w.env["REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	prefix := store.DefaultPrefix + "{delivery}:"
+	waitFor(t, "the delivery queue to drain", func() bool {
+		ctx := context.Background()
+		owed, err1 := rdb.HLen(ctx, prefix+"owed").Result()
+		inflight, err2 := rdb.ZCard(ctx, prefix+"inflight").Result()
+		return err1 == nil && err2 == nil && owed == 0 && inflight == 0
+	})
 }
 
 type reader struct {

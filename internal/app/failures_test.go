@@ -113,7 +113,7 @@ func TestSiteDownCommandsKeepWorking(t *testing.T) {
 	w.site.Fail("/eng/rss/view_news/", 500, -1)
 	w.site.Fail("/eng/news/", 500, -1)
 	w.site.Publish(article(8090002, news.English, "During the outage", russia))
-	time.Sleep(2500 * time.Millisecond)
+	w.waitPolls(t, 2) // two polls against the failing site
 	mustContain(t, "/latest while the site is down", r.say(t, "/latest").Text, "Before the outage")
 	for _, s := range w.tg.SentTo(r.chat.ID) {
 		if strings.Contains(s.Text, "During the outage") {

@@ -111,10 +111,16 @@ func TestOperatorEndpointsAndWebhook(t *testing.T) {
 			t.Errorf("right secret: status %d, want 200", code)
 		}
 	}
-	waitFor(t, "the /help reply", func() bool { return len(w.tg.SentTo(3002)) >= 1 })
-	time.Sleep(300 * time.Millisecond)
-	if n := len(w.tg.SentTo(3002)); n != 1 {
-		t.Errorf("a repeated update_id was answered %d times, want 1", n)
+	// A barrier: one more update from the same chat, answered after the
+	// first; a repeat that slipped through would show as a third reply.
+	later := strings.Replace(strings.Replace(help, "987654", "987655", 1), `"message_id":5`, `"message_id":6`, 1)
+	if code := postUpdate(t, hook, hookSecret, later); code != http.StatusOK {
+		t.Errorf("right secret: status %d, want 200", code)
+	}
+	waitFor(t, "the replies", func() bool { return len(w.tg.SentTo(3002)) >= 2 })
+	w.waitQueueDrained(t)
+	if n := len(w.tg.SentTo(3002)); n != 2 {
+		t.Errorf("two update_ids (one posted 3 times) were answered %d times, want 2", n)
 	}
 
 	// The command menu is localized.
@@ -125,7 +131,9 @@ func TestOperatorEndpointsAndWebhook(t *testing.T) {
 		t.Errorf("default command menu = %+v", cmds)
 	}
 
-	// Metrics parse with the Prometheus text parser and carry our families.
+	// Metrics parse with the Prometheus text parser and carry our families
+	// (the poll's among them once a poll has finished).
+	w.waitPolls(t, 1)
 	code, body := get(t, base+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics status %d", code)
@@ -307,7 +315,7 @@ func TestShutdownDuringBroadcast(t *testing.T) {
 	}
 	start(t, w.env)
 	waitFor(t, "the rest of the broadcast", func() bool { return delivered() >= readers })
-	time.Sleep(500 * time.Millisecond)
+	w.waitQueueDrained(t)
 	per := map[int64]int{}
 	for _, s := range w.tg.Sent() {
 		if strings.Contains(s.Text, "Big story for everyone") {

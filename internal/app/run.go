@@ -23,6 +23,7 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer p.close()
+	defer p.bot.WaitInline() // inline answers in flight finish (each is bounded by its own timeout)
 	return p.run(ctx)
 }
 

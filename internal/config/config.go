@@ -33,6 +33,7 @@ const (
 	DefaultSaveInterval    = 30 * time.Second
 	DefaultSummaryBudget   = 600
 	DefaultWatchWindow     = 24 * time.Hour
+	DefaultStoryRetention  = 30 * 24 * time.Hour
 	maxWatchWindow         = 48 * time.Hour // Telegram's edit window
 	minPollInterval        = time.Second
 	maxSendRate            = 30.0 // Telegram's free limit per token
@@ -54,6 +55,7 @@ type Config struct {
 	Feeds           []string
 	PollInterval    time.Duration
 	WatchWindow     time.Duration
+	StoryRetention  time.Duration // stories kept for /search, /latest and inline mode
 	SummaryBudget   int
 	SendRate        float64
 	PaidBroadcast   bool
@@ -89,6 +91,7 @@ var Vars = []Var{
 	{"FEEDS", "news,mainnews", "Feeds to read: news, mainnews, pubs."},
 	{"POLL_INTERVAL", DefaultPollInterval.String(), "How often each edition is polled (minimum 1s; be polite: 60s suits the site)."},
 	{"WATCH_WINDOW", DefaultWatchWindow.String(), "How long an announced story is watched for promotion to breaking news and for corrections (1m to 48h)."},
+	{"STORY_RETENTION", "720h0m0s", "How long stored stories are kept and found by /search and inline queries (at least 24h); about 4.5 KB of Redis per story."},
 	{"SUMMARY_BUDGET", strconv.Itoa(DefaultSummaryBudget), "Maximum characters of an article summary."},
 	{"SEND_RATE", "30", "Messages per second for the whole bot token, shared by every process (at most 30)."},
 	{"PAID_BROADCAST", "false", "Use allow_paid_broadcast (costs Telegram Stars) to send faster than 30/s."},
@@ -121,6 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Feeds:           l.feeds("FEEDS"),
 		PollInterval:    l.duration("POLL_INTERVAL", DefaultPollInterval, minPollInterval),
 		WatchWindow:     l.duration("WATCH_WINDOW", DefaultWatchWindow, time.Minute),
+		StoryRetention:  l.duration("STORY_RETENTION", DefaultStoryRetention, 24*time.Hour),
 		SummaryBudget:   l.integer("SUMMARY_BUDGET", DefaultSummaryBudget, 100, 3000),
 		SendRate:        l.rate("SEND_RATE", DefaultSendRate, maxSendRate),
 		PaidBroadcast:   l.boolean("PAID_BROADCAST", false),

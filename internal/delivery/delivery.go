@@ -56,6 +56,13 @@ type Renderer interface {
 	Plain(m telegram.Message) telegram.Message
 }
 
+// ChatRenderer is a Renderer that can render a single article for one
+// reader (the buttons under a story depend on what the reader follows and
+// mutes); the engine prefers it when the renderer has it.
+type ChatRenderer interface {
+	ArticleFor(a *news.Article, lang news.Lang, breaking bool, chat news.Chat) telegram.Message
+}
+
 // Defaults for Config.
 const (
 	DefaultRate           = 30.0
@@ -190,6 +197,9 @@ type chatStore interface {
 	Subscribers(ctx context.Context, ed news.Lang, slug string) ([]int64, error)
 	BreakingSubscribers(ctx context.Context, ed news.Lang) ([]int64, error)
 	KeywordSubscribers(ctx context.Context, ed news.Lang) (map[string][]int64, error)
+	MutedBy(ctx context.Context, ed news.Lang, match func(mute string) bool) ([]int64, error)
+	MutedTagSubscribers(ctx context.Context, ed news.Lang, slug string) ([]int64, error)
+	BreakingUnmutedSubscribers(ctx context.Context, ed news.Lang) ([]int64, error)
 	ChatIDs(ctx context.Context) ([]int64, error)
 	CountChats(ctx context.Context) (active, inactive int64, perLang map[news.Lang]int64, err error)
 	Article(ctx context.Context, ed news.Lang, id int64) (*news.Article, error)

@@ -449,7 +449,7 @@ func TestEngineHandlesEachFailureKind(t *testing.T) {
 				}
 				// A blocked reader stops costing sends.
 				mustAnnounce(t, e, article(news.Ukrainian, 2, false, "war"))
-				time.Sleep(100 * time.Millisecond)
+				waitDrained(t, e, 10*time.Second)
 				if len(f.attempts()) != 3 {
 					t.Errorf("%d calls after the chat became inactive, want 3", len(f.attempts()))
 				}
@@ -564,7 +564,7 @@ func TestEngineRespectsChatInterval(t *testing.T) {
 	runEngine(t, e)
 	for id := int64(1); id <= 3; id++ {
 		mustAnnounce(t, e, article(news.Ukrainian, id, false, "war"))
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the workload: stories 50 ms apart, not a wait for the engine
 	}
 	waitDrained(t, e, 10*time.Second)
 	got := f.to(1)

@@ -113,6 +113,9 @@ func (e *Engine) recipients(ctx context.Context, a *news.Article) (map[int64]int
 			}
 		}
 	}
+	if err := e.applyMutes(ctx, a, out); err != nil {
+		return nil, fmt.Errorf("delivery: announce %s/%d: %w", a.Edition, a.ID, err)
+	}
 	return out, nil
 }
 

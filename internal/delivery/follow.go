@@ -194,7 +194,7 @@ func (e *Engine) edit(ctx context.Context, j *job, p pending) {
 		j.after(e.now(), e.cfg.Backoff)
 		return
 	}
-	m := e.render([]*news.Article{a}, ref.edition, []pending{{prio: prioOf(rec.Breaking)}})
+	m := e.render([]*news.Article{a}, ref.edition, []pending{{prio: prioOf(rec.Breaking)}}, j.chat)
 	d := messageDigest(m)
 	if d == rec.Digest {
 		j.o.sent = append(j.o.sent, p.ref) // the reader sees no change: no request

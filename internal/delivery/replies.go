@@ -15,6 +15,7 @@ import (
 type ReplyClient interface {
 	Send(ctx context.Context, m telegram.Message) (int, error)
 	EditText(ctx context.Context, chatID int64, messageID int, text, parseMode string, markup *telegram.InlineKeyboard) error
+	EditMarkup(ctx context.Context, chatID int64, messageID int, markup *telegram.InlineKeyboard) error
 	AnswerCallback(ctx context.Context, callbackID, text string) error
 	GetUpdates(ctx context.Context, offset int, timeout time.Duration, allowed []string) ([]telegram.Update, error)
 	ChatAdmin(ctx context.Context, chatID, userID int64) (bool, error)

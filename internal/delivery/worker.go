@@ -239,6 +239,9 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 		e.edit(ctx, j, first)
 		return
 	}
+	if valid = e.holdQuiet(j, valid); len(valid) == 0 {
+		return
+	}
 	m, ok := e.compose(ctx, j, valid)
 	if !ok {
 		return
@@ -305,7 +308,7 @@ func (e *Engine) compose(ctx context.Context, j *job, valid []pending) (telegram
 	n := fitDigest(arts)
 	for {
 		j.batch = batch[:n]
-		m := e.render(arts[:n], ed, j.batch)
+		m := e.render(arts[:n], ed, j.batch, j.chat)
 		if n == 1 || telegram.Units(m.Text) <= telegram.MaxTextUnits {
 			return m, true
 		}
@@ -339,10 +342,12 @@ func (e *Engine) composeText(ctx context.Context, j *job, p pending) (telegram.M
 }
 
 // render renders articles as one message.
-func (e *Engine) render(arts []*news.Article, ed news.Lang, batch []pending) telegram.Message {
+func (e *Engine) render(arts []*news.Article, ed news.Lang, batch []pending, chat news.Chat) telegram.Message {
 	breaking := batch[0].prio == prioBreaking
 	var m telegram.Message
-	if len(arts) == 1 {
+	if cr, ok := e.r.(ChatRenderer); ok && len(arts) == 1 {
+		m = cr.ArticleFor(arts[0], ed, breaking, chat)
+	} else if len(arts) == 1 {
 		m = e.r.Article(arts[0], ed, breaking)
 	} else {
 		m = e.r.Digest(arts, ed, breaking)
@@ -544,7 +549,7 @@ func (e *Engine) shorten(ctx context.Context, j *job, m telegram.Message, te *te
 	}
 	log.Warn("A digest was too long for Telegram; sending fewer articles.", slog.Int("articles", len(half)))
 	j.batch = half
-	short := e.render(arts, half[0].item.edition, half)
+	short := e.render(arts, half[0].item.edition, half, j.chat)
 	short.ChatID = m.ChatID
 	e.sendAndHandle(ctx, j, short, depth+1)
 }

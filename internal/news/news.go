@@ -144,15 +144,35 @@ type Chat struct {
 	Lang Lang `json:"lang"`
 	// LangChosen is false until the reader picked a language; Lang then
 	// comes from Telegram's language_code.
-	LangChosen bool      `json:"lang_chosen,omitempty"`
-	Breaking   bool      `json:"breaking,omitempty"`
-	Tags       []string  `json:"tags,omitempty"`     // tag slugs, sorted
-	Keywords   []string  `json:"keywords,omitempty"` // folded (text.NormalizeKeyword), sorted
-	Group      bool      `json:"group,omitempty"`
-	Inactive   bool      `json:"inactive,omitempty"` // blocked the bot or left the group
-	Strikes    int       `json:"strikes,omitempty"`  // consecutive 403 answers
-	Created    time.Time `json:"created,omitzero"`
+	LangChosen bool     `json:"lang_chosen,omitempty"`
+	Breaking   bool     `json:"breaking,omitempty"`
+	Tags       []string `json:"tags,omitempty"`     // tag slugs, sorted
+	Keywords   []string `json:"keywords,omitempty"` // folded (text.NormalizeKeyword), sorted
+	Group      bool     `json:"group,omitempty"`
+	Inactive   bool     `json:"inactive,omitempty"` // blocked the bot or left the group
+	Strikes    int      `json:"strikes,omitempty"`  // consecutive 403 answers
+	// Mutes are folded words and phrases (store.NormalizeMute): a story
+	// whose text matches one is not sent to the chat. MutedTags are tag
+	// slugs: a story carrying one is not sent. Both sorted, at most
+	// MaxMutes together.
+	Mutes     []string `json:"mutes,omitempty"`
+	MutedTags []string `json:"muted_tags,omitempty"`
+	// BreakingUnmuted lets breaking alerts through the mutes.
+	BreakingUnmuted bool `json:"breaking_unmuted,omitempty"`
+	// Quiet holds the chat's quiet hours (nil: none) and TimeZone the zone
+	// they are read in: an IANA name or a fixed offset ("+01:00"); ""
+	// is Europe/Kyiv, the site's own zone.
+	Quiet    *Quiet    `json:"quiet,omitempty"`
+	TimeZone string    `json:"tz,omitempty"`
+	Created  time.Time `json:"created,omitzero"`
 }
+
+// MaxMutes is the most mutes (words and tags together) a chat may have,
+// and MaxMuteRunes the longest mute word or phrase.
+const (
+	MaxMutes     = 50
+	MaxMuteRunes = 64
+)
 
 // IsGroupID reports whether a Telegram chat ID belongs to a group, a
 // supergroup or a channel (they are negative).

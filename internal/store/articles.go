@@ -146,8 +146,8 @@ func (s *Store) SetInitialized(ctx context.Context, ed news.Lang) error {
 	return nil
 }
 
-// SaveArticle stores a as JSON (expiring after ArticleTTL), adds it to its
-// edition's recent window (by ID, newest first), records the display names
+// SaveArticle stores a as JSON (expiring after ArticleTTL), indexes it for
+// Search (for as long), adds it to its edition's recent window (by ID, newest first), records the display names
 // of its tags in that edition and counts its tags: a tag's count is the
 // number of recent articles carrying it, decremented when an article falls
 // out of the window. Saving the same article again replaces it and moves the
@@ -202,7 +202,7 @@ func (s *Store) SaveArticle(ctx context.Context, a *news.Article) error {
 	if err := saveArticleScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
 		return fmt.Errorf("store: unable to save article %s/%d: %w", ed, a.ID, err)
 	}
-	return nil
+	return s.index(ctx, &c)
 }
 
 // Article returns a stored article, or an error wrapping news.ErrNotFound.

@@ -270,6 +270,8 @@ func mergeMigrated(old, prev news.Chat, toExists bool, to int64) news.Chat {
 	if toExists {
 		c.Tags = append(slices.Clone(c.Tags), prev.Tags...)
 		c.Keywords = append(slices.Clone(c.Keywords), prev.Keywords...)
+		c.Mutes = append(slices.Clone(c.Mutes), prev.Mutes...)
+		c.MutedTags = append(slices.Clone(c.MutedTags), prev.MutedTags...)
 		c.Breaking = c.Breaking || prev.Breaking
 		if !c.LangChosen && prev.LangChosen {
 			c.Lang, c.LangChosen = prev.Lang, true
@@ -524,6 +526,7 @@ func (s *Store) memberships(c *news.Chat) map[string]membership {
 	for _, kw := range c.Keywords {
 		m[s.k.keywordSubs(n, ed, kw)] = membership{counter: s.k.keywords(n, ed), member: kw}
 	}
+	s.muteMemberships(m, c)
 	return m
 }
 
@@ -534,6 +537,7 @@ func (s *Store) everyFixedIndex(n int) map[string]membership {
 	for _, l := range news.Langs {
 		m[s.k.chatsLang(n, l)] = membership{}
 		m[s.k.breakingSubs(n, l)] = membership{}
+		m[s.k.breakingUnmuted(n, l)] = membership{}
 	}
 	return m
 }
@@ -589,6 +593,9 @@ func normalizeChat(c *news.Chat) error {
 		return err
 	}
 	c.Tags, c.Keywords = tags, kws
+	if err := normalizeMutes(c); err != nil {
+		return err
+	}
 	if c.Strikes < 0 {
 		c.Strikes = 0
 	}

@@ -33,7 +33,9 @@ const (
 	// of its active chats whose language is lang.
 	keyChats = "chats:"
 	// keySub + "{c<n>}:<ed>:tag:<slug>", "…:kw:<keyword>", "…:breaking",
-	// "…:keywords": the subscription indexes of one edition in shard n.
+	// "…:keywords": the subscription indexes of one edition in shard n;
+	// "…:mute:<keyword>", "…:mutes", "…:mutetag:<slug>",
+	// "…:breaking:unmuted": its mute indexes (mutes.go).
 	keySub = "sub:"
 	// keySeen + "{<ed>}": zset of the article IDs seen in the edition (score
 	// = member = ID); + ":floor": string, set once the zset has been
@@ -50,6 +52,14 @@ const (
 	// keyTags + "{<ed>}:count": zset slug → number of recent articles with
 	// the tag; + "{<ed>}:names": hash slug → display name in the edition.
 	keyTags = "tags:"
+	// keySearch + "{<ed>}:w:<word>": zset of the IDs of the edition's
+	// stories holding the word (score = ID); + "{<ed>}:dict": zset of every
+	// indexed word (score 0, for ZRANGEBYLEX); + "{<ed>}:doc": hash ID →
+	// the story's indexed words separated by spaces; + "{<ed>}:at": zset ID
+	// → when the story was last indexed (Unix s). See search.go. A word is
+	// made by SearchWords: it never holds a space, ':', '*', braces or
+	// control characters.
+	keySearch = "search:"
 	// keyUpdateOffset: string, the next getUpdates offset.
 	keyUpdateOffset = "tg:offset"
 	// keyUpdate + "<update_id>": string "1" with a TTL, webhook dedupe.
@@ -120,6 +130,18 @@ func (k keys) keywordSubs(n int, ed news.Lang, kw string) string { return k.sub(
 // following it in ed.
 func (k keys) keywords(n int, ed news.Lang) string { return k.sub(n, ed) + ":keywords" }
 
+// muteSubs is the set of shard n's active chats muting the word or phrase
+// m in ed; mutes is the zset mute → number of those chats; mutedTagSubs
+// is the set of shard n's active chats muting tag slug in ed;
+// breakingUnmuted is the set of shard n's active breaking subscribers whose
+// alerts ignore their mutes. See mutes.go.
+func (k keys) muteSubs(n int, ed news.Lang, m string) string { return k.sub(n, ed) + ":mute:" + m }
+func (k keys) mutes(n int, ed news.Lang) string              { return k.sub(n, ed) + ":mutes" }
+func (k keys) mutedTagSubs(n int, ed news.Lang, slug string) string {
+	return k.sub(n, ed) + ":mutetag:" + slug
+}
+func (k keys) breakingUnmuted(n int, ed news.Lang) string { return k.sub(n, ed) + ":breaking:unmuted" }
+
 // breakingSubs is the set of shard n's active chats with breaking alerts
 // on in ed.
 func (k keys) breakingSubs(n int, ed news.Lang) string { return k.sub(n, ed) + ":breaking" }
@@ -137,6 +159,14 @@ func (k keys) recent(ed news.Lang) string     { return k.prefix + keyRecent + ed
 func (k keys) recentTags(ed news.Lang) string { return k.recent(ed) + ":tags" }
 func (k keys) tagCounts(ed news.Lang) string  { return k.prefix + keyTags + editionTag(ed) + ":count" }
 func (k keys) tagNames(ed news.Lang) string   { return k.prefix + keyTags + editionTag(ed) + ":names" }
+
+func (k keys) search(ed news.Lang) string { return k.prefix + keySearch + editionTag(ed) }
+func (k keys) searchWord(ed news.Lang, word string) string {
+	return k.search(ed) + ":w:" + word
+}
+func (k keys) searchDict(ed news.Lang) string { return k.search(ed) + ":dict" }
+func (k keys) searchDoc(ed news.Lang) string  { return k.search(ed) + ":doc" }
+func (k keys) searchAt(ed news.Lang) string   { return k.search(ed) + ":at" }
 
 func (k keys) watch(ed news.Lang) string   { return k.prefix + keyWatch + editionTag(ed) }
 func (k keys) watchAt(ed news.Lang) string { return k.watch(ed) + ":at" }

@@ -36,7 +36,7 @@ const (
 	DefaultPrefix           = "newsbot:"
 	DefaultRecentPerEdition = 500
 	DefaultSeenPerEdition   = 20000
-	DefaultArticleTTL       = 14 * 24 * time.Hour
+	DefaultArticleTTL       = 30 * 24 * time.Hour
 )
 
 // Options tune a Store. The zero value gives the defaults.
@@ -51,7 +51,8 @@ type Options struct {
 	// 20000 by default. Once older IDs have been dropped, an ID lower than
 	// the lowest one kept counts as seen.
 	SeenPerEdition int
-	// ArticleTTL is how long an article's JSON is kept, 14 days by default.
+	// ArticleTTL is how long an article's JSON is kept and the article
+	// found by Search after it was last saved, 30 days by default.
 	ArticleTTL time.Duration
 	// WatchWindow is how long an announced story is watched for promotion
 	// and corrections (Watch), DefaultWatchWindow (24h) by default.

@@ -17,6 +17,9 @@ type Update struct {
 	// MyChatMember is a change of the bot's own membership in a chat (a
 	// reader blocked it, a group removed or added it).
 	MyChatMember *ChatMemberUpdated `json:"my_chat_member,omitempty"`
+	// InlineQuery is a query typed as "@bot words" in any chat (see
+	// inline.go).
+	InlineQuery *InlineQuery `json:"inline_query,omitempty"`
 }
 
 // DecodeUpdate decodes one update as Telegram POSTs it to a webhook.

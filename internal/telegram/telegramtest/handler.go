@@ -80,8 +80,9 @@ func (a answer) body() []byte {
 // names are case-insensitive.
 func canonicalMethod(name string) (string, bool) {
 	for _, m := range [...]string{"getMe", "getUpdates", "sendMessage", "sendPhoto", "editMessageText",
+		"editMessageReplyMarkup",
 		"answerCallbackQuery", "getChatMember", "setMyCommands", "getMyCommands", "deleteMyCommands",
-		"setWebhook", "deleteWebhook", "getWebhookInfo"} {
+		"setWebhook", "deleteWebhook", "getWebhookInfo", "answerInlineQuery"} {
 		if strings.EqualFold(m, name) {
 			return m, true
 		}
@@ -202,10 +203,14 @@ func (s *Server) call(method string, p params) answer {
 		return s.sendPhoto(p)
 	case "editMessageText":
 		return s.editMessageText(p)
+	case "editMessageReplyMarkup":
+		return s.editMessageReplyMarkup(p)
 	case "answerCallbackQuery":
 		return s.answerCallbackQuery(p)
 	case "getChatMember":
 		return s.getChatMember(p)
+	case "answerInlineQuery":
+		return s.answerInlineQuery(p)
 	case "setMyCommands":
 		return s.setMyCommands(p)
 	case "getMyCommands":

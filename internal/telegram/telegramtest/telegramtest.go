@@ -267,6 +267,7 @@ type Server struct {
 	pendingCallbacks map[string]bool
 	nextCallback     int64
 	commands         map[string][]Command
+	inline           inlineState // see inline.go
 
 	// limits and faults
 	global      bucket
