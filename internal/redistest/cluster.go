@@ -279,9 +279,9 @@ func (c *Cluster) Close() {
 	os.RemoveAll(c.dir)
 }
 
-// replicaOf finds a running replica in sync with a running master and
-// returns both.
-func (c *Cluster) replicaOf() (replica, master *node, err error) {
+// replicaOf finds a running replica in sync with a running master (the
+// master at masterAddr unless it is empty) and returns both.
+func (c *Cluster) replicaOf(masterAddr string) (replica, master *node, err error) {
 	ctx := context.Background()
 	for _, nd := range c.nodes {
 		if !nd.alive() {
@@ -295,12 +295,22 @@ func (c *Cluster) replicaOf() (replica, master *node, err error) {
 		}
 		port := infoField(repl, "master_port")
 		for _, m := range c.nodes {
-			if m.alive() && strconv.Itoa(m.port) == port {
+			if m.alive() && strconv.Itoa(m.port) == port && (masterAddr == "" || m.addr() == masterAddr) {
 				return nd, m, nil
 			}
 		}
 	}
 	return nil, nil, errors.New("redistest: no replica in sync with a running master (start the cluster WithReplicas)")
+}
+
+// masterOf returns the address of the master that serves key's slot.
+func (c *Cluster) masterOf(t testing.TB, key string) string {
+	t.Helper()
+	m, err := c.client.MasterForKey(context.Background(), key)
+	if err != nil {
+		t.Fatalf("redistest: master for %q: %v", key, err)
+	}
+	return m.Options().Addr
 }
 
 // infoField returns a field of an INFO reply.
@@ -318,7 +328,18 @@ func infoField(info, name string) string {
 // returns the old and the new master's addresses.
 func (c *Cluster) Failover(t testing.TB) (from, to string) {
 	t.Helper()
-	replica, master, err := c.replicaOf()
+	return c.failover(t, "")
+}
+
+// FailoverOf is Failover of the master that serves key's hash slot.
+func (c *Cluster) FailoverOf(t testing.TB, key string) (from, to string) {
+	t.Helper()
+	return c.failover(t, c.masterOf(t, key))
+}
+
+func (c *Cluster) failover(t testing.TB, masterAddr string) (from, to string) {
+	t.Helper()
+	replica, master, err := c.replicaOf(masterAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +357,18 @@ func (c *Cluster) Failover(t testing.TB) (from, to string) {
 // healthy, and returns the killed and the promoted node's addresses.
 func (c *Cluster) KillMaster(t testing.TB) (killed, promoted string) {
 	t.Helper()
-	replica, master, err := c.replicaOf()
+	return c.killMaster(t, "")
+}
+
+// KillMasterOf is KillMaster of the master that serves key's hash slot.
+func (c *Cluster) KillMasterOf(t testing.TB, key string) (killed, promoted string) {
+	t.Helper()
+	return c.killMaster(t, c.masterOf(t, key))
+}
+
+func (c *Cluster) killMaster(t testing.TB, masterAddr string) (killed, promoted string) {
+	t.Helper()
+	replica, master, err := c.replicaOf(masterAddr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,13 @@ import (
 const (
 	defaultDialTimeout = 5 * time.Second
 	defaultOpTimeout   = 5 * time.Second
+	// clusterStateReload bounds how long a Cluster client keeps a stale
+	// slot map. go-redis reloads it on MOVED answers but not when a master
+	// stops answering, and its default (60 s) left every command to a
+	// killed master's slots failing for up to a minute after its replica
+	// had taken over (TestAcceptanceClusterMasterFailover). A reload is one
+	// CLUSTER SLOTS, at most once a second while commands flow.
+	clusterStateReload = time.Second
 )
 
 // Open connects to Redis as named by redisURL (the REDIS_URL setting) and

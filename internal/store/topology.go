@@ -171,6 +171,7 @@ func parseClusterURL(raw string) (*redis.ClusterOptions, error) {
 		o.TLSConfig.ServerName = ""
 	}
 	applyDefaults(m.query, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolSize)
+	o.ClusterStateReloadInterval = clusterStateReload
 	return o, nil
 }
 

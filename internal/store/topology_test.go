@@ -145,8 +145,13 @@ func TestOpenCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	if _, ok := rdb.(*redis.ClusterClient); !ok {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
 		t.Fatalf("Open(%s) gave a %T, want a cluster client", c.URL(), rdb)
+	}
+	// A promoted replica is found within a second, not go-redis's 60 s.
+	if iv := cc.Options().ClusterStateReloadInterval; iv <= 0 || iv > time.Second {
+		t.Errorf("ClusterStateReloadInterval = %v, want ≤ 1s", iv)
 	}
 	st := newStore(rdb, store.Options{})
 	if err := st.Ping(ctx); err != nil {
