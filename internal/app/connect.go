@@ -71,6 +71,11 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, shared 
 	for {
 		err := st.Ping(ctx)
 		if err == nil {
+			// Once per start, not on every /readyz ping: moves the data of
+			// the key layout before hash tags (a no-op when there is none).
+			_, err = st.UpgradeLayout(ctx)
+		}
+		if err == nil {
 			return st, closeFn, nil
 		}
 		if ctx.Err() != nil {

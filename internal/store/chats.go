@@ -392,11 +392,7 @@ func (s *Store) Subscribers(ctx context.Context, ed news.Lang, slug string) ([]i
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.unionIDs(ctx, shardKeys(func(n int) string { return s.k.tagSubs(n, ed, slug) }))
-	if err != nil {
-		return nil, fmt.Errorf("store: unable to read subscribers of %s/%s: %w", ed, slug, err)
-	}
-	return ids, nil
+	return s.shardUnion(ctx, func(n int) string { return s.k.tagSubs(n, ed, slug) }, "subscribers of %s/%s", ed, slug)
 }
 
 // BreakingSubscribers returns the active chats with breaking alerts on in
@@ -405,9 +401,15 @@ func (s *Store) BreakingSubscribers(ctx context.Context, ed news.Lang) ([]int64,
 	if err := checkEdition(ed); err != nil {
 		return nil, err
 	}
-	ids, err := s.unionIDs(ctx, shardKeys(func(n int) string { return s.k.breakingSubs(n, ed) }))
+	return s.shardUnion(ctx, func(n int) string { return s.k.breakingSubs(n, ed) }, "breaking subscribers of %s", ed)
+}
+
+// shardUnion reads one index set per chat shard (key names shard n's) and
+// returns the union, ascending; what names the index in the error.
+func (s *Store) shardUnion(ctx context.Context, key func(n int) string, what string, args ...any) ([]int64, error) {
+	ids, err := s.unionIDs(ctx, shardKeys(key))
 	if err != nil {
-		return nil, fmt.Errorf("store: unable to read breaking subscribers of %s: %w", ed, err)
+		return nil, fmt.Errorf("store: unable to read %s: %w", fmt.Sprintf(what, args...), err)
 	}
 	return ids, nil
 }

@@ -45,7 +45,7 @@ func (s *Store) legacyEditionKeys(ed news.Lang) [][2]string {
 // update offset, meta and identity kept their names. It returns the
 // number of chats moved. Running it again, or in several replicas at once,
 // is safe: a chat already present under its new name is left as it is.
-// The first successful Ping runs it.
+// The app runs it once at start (internal/app, openStore).
 func (s *Store) UpgradeLayout(ctx context.Context) (int, error) {
 	if err := s.upgradeEditions(ctx); err != nil {
 		return 0, err

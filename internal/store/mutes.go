@@ -138,11 +138,7 @@ func (s *Store) MutedTagSubscribers(ctx context.Context, ed news.Lang, slug stri
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.unionIDs(ctx, shardKeys(func(n int) string { return s.k.mutedTagSubs(n, ed, slug) }))
-	if err != nil {
-		return nil, fmt.Errorf("store: unable to read the chats muting %s/%s: %w", ed, slug, err)
-	}
-	return ids, nil
+	return s.shardUnion(ctx, func(n int) string { return s.k.mutedTagSubs(n, ed, slug) }, "the chats muting %s/%s", ed, slug)
 }
 
 // BreakingUnmutedSubscribers returns the active breaking subscribers of ed
@@ -151,9 +147,5 @@ func (s *Store) BreakingUnmutedSubscribers(ctx context.Context, ed news.Lang) ([
 	if err := checkEdition(ed); err != nil {
 		return nil, err
 	}
-	ids, err := s.unionIDs(ctx, shardKeys(func(n int) string { return s.k.breakingUnmuted(n, ed) }))
-	if err != nil {
-		return nil, fmt.Errorf("store: unable to read the unmuted breaking subscribers of %s: %w", ed, err)
-	}
-	return ids, nil
+	return s.shardUnion(ctx, func(n int) string { return s.k.breakingUnmuted(n, ed) }, "the unmuted breaking subscribers of %s", ed)
 }

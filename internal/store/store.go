@@ -24,8 +24,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -70,9 +68,6 @@ type Store struct {
 	opts Options
 	k    keys
 	log  *slog.Logger
-
-	upgradeMu sync.Mutex
-	upgraded  atomic.Bool // UpgradeLayout has run
 }
 
 // New returns a Store using rdb. It does not talk to Redis; call Ping to
@@ -116,24 +111,12 @@ func (s *Store) Client() redis.UniversalClient { return s.rdb }
 // Prefix returns the key prefix in use (always ending with ':').
 func (s *Store) Prefix() string { return s.opts.Prefix }
 
-// Ping checks that Redis answers. The first successful Ping also runs
-// UpgradeLayout, and returns its error (Ping runs it again next time).
+// Ping checks that Redis answers. It changes nothing: the app runs
+// UpgradeLayout once at start, after the first successful Ping.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("store: unable to reach Redis: %w", err)
 	}
-	if s.upgraded.Load() {
-		return nil
-	}
-	s.upgradeMu.Lock()
-	defer s.upgradeMu.Unlock()
-	if s.upgraded.Load() {
-		return nil
-	}
-	if _, err := s.UpgradeLayout(ctx); err != nil {
-		return err
-	}
-	s.upgraded.Store(true)
 	return nil
 }
 

@@ -46,8 +46,8 @@ func TestUpgradeLayoutMovesOldKeys(t *testing.T) {
 		if _, err := pipe.Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Ping(ctx); err != nil {
-			t.Fatalf("Ping (runs UpgradeLayout): %v", err)
+		if _, err := st.UpgradeLayout(ctx); err != nil { // as the app does at start
+			t.Fatalf("UpgradeLayout: %v", err)
 		}
 		got, err := st.Chat(ctx, 7)
 		if err != nil {
