@@ -1,11 +1,8 @@
 package queue
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,44 +33,22 @@ var backends = []backend{{"redis", realRedis}, {"cluster", sharedCluster}, {"min
 
 // The test binary shares one Redis Cluster (started by TestMain when
 // redis-server can run one): a test takes it for itself, emptied.
-var (
-	cluster     *redistest.Cluster
-	clusterSkip string
-	clusterMu   sync.Mutex
-)
+var shared *redistest.SharedCluster
 
 func TestMain(m *testing.M) {
-	c, err := redistest.NewCluster()
-	switch {
-	case errors.Is(err, redistest.ErrUnsupported):
-		clusterSkip = err.Error()
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "queue tests: unable to start a Redis Cluster:", err)
+	var err error
+	if shared, err = redistest.StartShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "queue tests:", err)
 		os.Exit(1)
-	default:
-		cluster = c
 	}
 	code := m.Run()
-	if cluster != nil {
-		cluster.Close()
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
 // sharedCluster hands the cluster, emptied, to one test at a time (until
 // the test ends), or skips the test when there is no cluster.
-func sharedCluster(t *testing.T) redis.UniversalClient {
-	t.Helper()
-	if cluster == nil {
-		t.Skipf("Redis Cluster backend skipped: %s", clusterSkip)
-	}
-	clusterMu.Lock()
-	t.Cleanup(clusterMu.Unlock)
-	if err := cluster.Flush(context.Background()); err != nil {
-		t.Fatalf("flush the cluster: %v", err)
-	}
-	return cluster.Client()
-}
+func sharedCluster(t *testing.T) redis.UniversalClient { return shared.Take(t) }
 
 func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 	for _, b := range backends {

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -53,45 +52,22 @@ var backends = []backend{
 
 // The test binary shares one Redis Cluster (started by TestMain when
 // redis-server can run one): a test takes it for itself, emptied.
-var (
-	cluster       *redistest.Cluster
-	clusterSkip   string
-	clusterMu     sync.Mutex
-	clusterClient redis.UniversalClient
-)
+var shared *redistest.SharedCluster
 
 func TestMain(m *testing.M) {
-	c, err := redistest.NewCluster()
-	switch {
-	case errors.Is(err, redistest.ErrUnsupported):
-		clusterSkip = err.Error()
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "store tests: unable to start a Redis Cluster:", err)
+	var err error
+	if shared, err = redistest.StartShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "store tests:", err)
 		os.Exit(1)
-	default:
-		cluster, clusterClient = c, c.Client()
 	}
 	code := m.Run()
-	if cluster != nil {
-		cluster.Close()
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
 // sharedCluster hands the cluster, emptied, to one test at a time (until
 // the test ends), or skips the test when there is no cluster.
-func sharedCluster(t testing.TB) redis.UniversalClient {
-	t.Helper()
-	if cluster == nil {
-		t.Skipf("Redis Cluster backend skipped: %s", clusterSkip)
-	}
-	clusterMu.Lock()
-	t.Cleanup(clusterMu.Unlock)
-	if err := cluster.Flush(context.Background()); err != nil {
-		t.Fatalf("flush the cluster: %v", err)
-	}
-	return clusterClient
-}
+func sharedCluster(t testing.TB) redis.UniversalClient { return shared.Take(t) }
 
 // eachMaster runs fn on every master of a cluster client, or on rdb.
 func eachMaster(t testing.TB, rdb redis.UniversalClient, fn func(c redis.Cmdable)) {
