@@ -25,10 +25,26 @@ func TestAcceptanceKillOneReplica(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scaled acceptance test")
 	}
-	const (
-		n    = 1000
-		rate = 100.0
-	)
+	killOneReplica(t, 1000, 100)
+}
+
+// BenchmarkKillOneReplica is the replica kill at full size:
+// REPLICAS_BENCH_N readers (3,000) at REPLICAS_BENCH_RATE (30/s).
+//
+//	go test ./internal/delivery -run '^$' -bench KillOneReplica -benchtime 1x
+func BenchmarkKillOneReplica(b *testing.B) {
+	n := envInt(b, "REPLICAS_BENCH_N", 3000)
+	rate := float64(envInt(b, "REPLICAS_BENCH_RATE", 30))
+	for range b.N {
+		killOneReplica(b, n, rate)
+	}
+}
+
+// killOneReplica runs one story to n readers at rate through two
+// replicas, SIGKILLs the child one after a quarter, and checks the
+// survivor finishes it.
+func killOneReplica(t testing.TB, n int, rate float64) {
+	t.Helper()
 	rs := redistest.Start(t)
 	st := newStore(rs.Client())
 	srv, tg := newFakeTelegram(t, telegramtest.Options{GlobalRate: rate, GlobalBurst: 10, ChatInterval: time.Second})
@@ -58,7 +74,7 @@ func TestAcceptanceKillOneReplica(t *testing.T) {
 	runEngine(t, e)
 
 	// Kill the child once a quarter is out, at a random moment after.
-	waitFor(t, 30*time.Second, "a quarter of the broadcast", func() bool { return srv.Stats().Delivered >= n/4 })
+	waitFor(t, 30*time.Second+time.Duration(float64(n)/rate*float64(time.Second)), "a quarter of the broadcast", func() bool { return srv.Stats().Delivered >= n/4 })
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 12))
 	time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
@@ -68,7 +84,7 @@ func TestAcceptanceKillOneReplica(t *testing.T) {
 	child.Wait()
 	atKill, survivorAtKill := srv.Stats().Delivered, survivorSent.n.Load()
 
-	s := waitDrained(t, e, 60*time.Second)
+	s := waitDrained(t, e, 60*time.Second+time.Duration(float64(n)/rate*float64(time.Second)))
 	r := tally(srv, ids, "[uk/1]")
 	dups := checkInFlightDuplicates(t, srv, ids, "[uk/1]", []window{{killedAt.Add(-time.Second), killedAt.Add(inFlightLag)}})
 	t.Logf("kill -9 of one of two replicas after %d of %d sent (the killed one sent about %d): the survivor sent %d more; "+

@@ -24,21 +24,56 @@ const sentinelCount = 3
 // sentinelReady bounds every wait of the Sentinel helpers.
 const sentinelReady = 30 * time.Second
 
+// The data nodes refuse writes (NOREPLICAS) unless a replica is connected
+// and acknowledged replication within the lag, as docs/operations.md tells
+// operators to configure a Sentinel set-up: a master that lost its replica
+// (promoted in a failover, or cut off by a partition) stops acknowledging
+// writes that the failover would throw away.
+const (
+	MinReplicasToWrite = 1
+	MinReplicasMaxLag  = 10 // seconds
+)
+
 // Sentinel is a master, one replica and three sentinels watching them,
-// all real redis-server processes on loopback TCP ports.
+// all real redis-server processes on loopback TCP ports. The master takes
+// writes only while its replica is connected (MinReplicasToWrite).
 type Sentinel struct {
 	dir       string
-	data      []*node // master and replica, in their initial roles
+	cfg       sentinelConfig
+	data      []*node // master and replicas, in their initial roles
 	sentinels []*node
 	client    *redis.Client
+}
+
+// SentinelOption changes the set-up StartSentinel starts.
+type SentinelOption func(*sentinelConfig)
+
+type sentinelConfig struct {
+	replicas    int // data nodes replicating the master
+	minReplicas int // min-replicas-to-write; 0: off
+}
+
+// WithSentinelReplicas starts n replicas of the master instead of one.
+func WithSentinelReplicas(n int) SentinelOption {
+	return func(c *sentinelConfig) { c.replicas = max(n, 1) }
+}
+
+// WithMinReplicasToWrite sets min-replicas-to-write to n (0: off) on the
+// data nodes instead of MinReplicasToWrite.
+func WithMinReplicasToWrite(n int) SentinelOption {
+	return func(c *sentinelConfig) { c.minReplicas = n }
 }
 
 // StartSentinel starts the set-up and stops it when the test ends. It
 // skips the test, with the reason, when redis-server is missing or older
 // than 7.0.
-func StartSentinel(t testing.TB) *Sentinel {
+func StartSentinel(t testing.TB, opts ...SentinelOption) *Sentinel {
 	t.Helper()
-	s, err := newSentinel()
+	cfg := sentinelConfig{replicas: 1, minReplicas: MinReplicasToWrite}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := newSentinel(cfg)
 	if errors.Is(err, ErrUnsupported) {
 		t.Skipf("Sentinel tests skipped: %v", err)
 	}
@@ -49,7 +84,7 @@ func StartSentinel(t testing.TB) *Sentinel {
 	return s
 }
 
-func newSentinel() (*Sentinel, error) {
+func newSentinel(cfg sentinelConfig) (*Sentinel, error) {
 	if _, err := serverBinary(); err != nil {
 		return nil, err
 	}
@@ -57,7 +92,7 @@ func newSentinel() (*Sentinel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redistest: %w", err)
 	}
-	s := &Sentinel{dir: dir}
+	s := &Sentinel{dir: dir, cfg: cfg}
 	if err := s.start(); err != nil {
 		s.close()
 		return nil, err
@@ -66,14 +101,16 @@ func newSentinel() (*Sentinel, error) {
 }
 
 func (s *Sentinel) start() error {
-	for i := range 2 {
+	for i := range 1 + s.cfg.replicas {
 		d := filepath.Join(s.dir, "data"+strconv.Itoa(i))
 		if err := os.Mkdir(d, 0o700); err != nil {
 			return fmt.Errorf("redistest: %w", err)
 		}
 		nd, err := startNode(d, func(port, _ int) []string {
-			args := append(commonArgs(d, port), "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0")
-			if i == 1 {
+			args := append(commonArgs(d, port), "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+				"--min-replicas-to-write", strconv.Itoa(s.cfg.minReplicas),
+				"--min-replicas-max-lag", strconv.Itoa(MinReplicasMaxLag))
+			if i > 0 {
 				args = append(args, "--replicaof", "127.0.0.1", strconv.Itoa(s.data[0].port))
 			}
 			return args
@@ -83,8 +120,10 @@ func (s *Sentinel) start() error {
 		}
 		s.data = append(s.data, nd)
 	}
-	if err := awaitInSync(s.data[1]); err != nil {
-		return err
+	for _, nd := range s.data[1:] {
+		if err := awaitInSync(nd); err != nil {
+			return err
+		}
 	}
 	for i := range sentinelCount {
 		if err := s.startSentinel(i); err != nil {
@@ -199,19 +238,19 @@ func (s *Sentinel) Master(t testing.TB) string {
 }
 
 // Failover runs SENTINEL FAILOVER and waits until every sentinel names the
-// other data node the master and that node says so itself. It returns the
+// other data node the master and that node says so itself and takes writes
+// (the old master has become its replica). It returns the
 // old and the new master's addresses.
 func (s *Sentinel) Failover(t testing.TB) (from, to string) {
 	t.Helper()
 	from = s.Master(t)
-	var next *node
 	for _, nd := range s.data {
-		if nd.addr() != from {
-			next = nd
+		if nd.addr() == from {
+			continue
 		}
-	}
-	if err := awaitInSync(next); err != nil {
-		t.Fatalf("redistest: replica %s not in sync before the failover: %v", next.addr(), err)
+		if err := awaitInSync(nd); err != nil {
+			t.Fatalf("redistest: replica %s not in sync before the failover: %v", nd.addr(), err)
+		}
 	}
 	c := redis.NewSentinelClient(&redis.Options{Addr: s.sentinels[0].addr()})
 	defer c.Close()
@@ -224,20 +263,54 @@ func (s *Sentinel) Failover(t testing.TB) (from, to string) {
 		return true, nil
 	})
 	if err == nil {
-		err = s.awaitMaster(next.addr(), false)
+		err = waitFor(sentinelReady, func() (bool, error) {
+			got, err := c.GetMasterAddrByName(context.Background(), MasterName).Result()
+			if err == nil && len(got) == 2 {
+				to = net.JoinHostPort(got[0], got[1])
+			}
+			return to != "" && to != from, nil
+		})
 	}
 	if err == nil {
-		cl := next.client()
-		err = waitFor(sentinelReady, func() (bool, error) {
-			repl, err := cl.Info(context.Background(), "replication").Result()
-			return err == nil && strings.Contains(repl, "role:master"), nil
-		})
-		cl.Close()
+		err = s.awaitMaster(to, false)
+	}
+	if err == nil {
+		err = s.awaitWrites(to)
 	}
 	if err != nil {
 		t.Fatalf("redistest: SENTINEL FAILOVER: %v", err)
 	}
-	return from, next.addr()
+	return from, to
+}
+
+// awaitWrites waits until the data node at addr says it is the master and
+// has the replicas min-replicas-to-write asks for.
+func (s *Sentinel) awaitWrites(addr string) error {
+	for _, nd := range s.data {
+		if nd.addr() != addr {
+			continue
+		}
+		cl := nd.client()
+		defer cl.Close()
+		return waitFor(sentinelReady, func() (bool, error) {
+			repl, err := cl.Info(context.Background(), "replication").Result()
+			return err == nil && strings.Contains(repl, "role:master") && takesWrites(repl, s.cfg.minReplicas), nil
+		})
+	}
+	return fmt.Errorf("redistest: no data node at %s", addr)
+}
+
+// takesWrites tells from INFO replication whether a master has the good
+// min good replicas, as min-replicas-to-write asks (the line is there only
+// when it is set).
+func takesWrites(repl string, min int) bool {
+	for _, line := range strings.Split(repl, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "min_slaves_good_slaves:"); ok {
+			n, err := strconv.Atoi(v)
+			return err == nil && n >= min
+		}
+	}
+	return true // no min-replicas-to-write
 }
 
 func (s *Sentinel) close() {
