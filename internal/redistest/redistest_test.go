@@ -95,7 +95,9 @@ func TestClusterFailover(t *testing.T) {
 }
 
 func TestSentinelFailover(t *testing.T) {
-	s := StartSentinel(t)
+	// Without min-replicas-to-write the new master takes writes at once,
+	// not after Sentinel has turned the old one into its replica.
+	s := StartSentinel(t, WithMinReplicasToWrite(0))
 	ctx := context.Background()
 	rdb := s.Client()
 	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
