@@ -95,7 +95,7 @@ func (p *parts) wire(ctx context.Context) error {
 	tg := &observedAPI{Client: p.client, m: p.metrics, h: p.health}
 	engine, err := delivery.New(delivery.Config{
 		Rate: cfg.SendRate, PaidBroadcast: cfg.PaidBroadcast, PaidRate: cfg.PaidRate,
-		StrikeLimit: cfg.StrikeLimit, Logger: log, Observer: p.obs,
+		StrikeLimit: cfg.StrikeLimit, Lease: cfg.DeliveryLease, Logger: log, Observer: p.obs,
 	}, st, queue.New(st.Client(), st.Key("delivery")), tg, bot.NewRenderer(p.catalog))
 	if err != nil {
 		return err

@@ -30,6 +30,8 @@ const (
 	DefaultHTTPAddr        = ":8080"
 	DefaultShutdownTimeout = 20 * time.Second
 	DefaultRoleLease       = 10 * time.Second
+	DefaultDeliveryLease   = 90 * time.Second
+	minDeliveryLease       = 3 * time.Second
 	DefaultSaveInterval    = 30 * time.Second
 	DefaultSummaryBudget   = 600
 	DefaultWatchWindow     = 24 * time.Hour
@@ -67,6 +69,7 @@ type Config struct {
 	LogFormat       string // text or json
 	ShutdownTimeout time.Duration
 	RoleLease       time.Duration
+	DeliveryLease   time.Duration
 }
 
 // Var documents one environment variable; Vars is the table the README
@@ -103,6 +106,7 @@ var Vars = []Var{
 	{"LOG_FORMAT", "text", "text or json."},
 	{"SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String(), "How long a graceful shutdown may take."},
 	{"ROLE_LEASE", DefaultRoleLease.String(), "Lease of a singleton role (poller, updates) among replicas: another replica takes over within 2x this after the holder dies."},
+	{"DELIVERY_LEASE", DefaultDeliveryLease.String(), "How long the chats a replica is sending to stay claimed after it dies, before another replica sends to them (minimum 3s; renewed every third of it while the sender lives)."},
 }
 
 var tokenPattern = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,}$`)
@@ -136,6 +140,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogFormat:       l.oneOf("LOG_FORMAT", "text", "text", "json"),
 		ShutdownTimeout: l.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.Second),
 		RoleLease:       l.duration("ROLE_LEASE", DefaultRoleLease, 300*time.Millisecond),
+		DeliveryLease:   l.duration("DELIVERY_LEASE", DefaultDeliveryLease, minDeliveryLease),
 	}
 	c.TelegramToken = l.token()
 	if c.WebhookSecret != "" && !regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`).MatchString(c.WebhookSecret) {
