@@ -20,9 +20,6 @@ type Update struct {
 	// InlineQuery is a query typed as "@bot words" in any chat (see
 	// inline.go).
 	InlineQuery *InlineQuery `json:"inline_query,omitempty"`
-	// ChannelPost is a new post in a channel where the bot is an admin;
-	// decoded so that it can be told apart, and ignored.
-	ChannelPost *IncomingMessage `json:"channel_post,omitempty"`
 }
 
 // DecodeUpdate decodes one update as Telegram POSTs it to a webhook.
