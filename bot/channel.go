@@ -107,6 +107,16 @@ func inaccessible(err error) bool {
 	return false
 }
 
+// keepInactive runs a settings change on a channel without the
+// reactivation the settings commands bring to a chat: only the bot's own
+// membership (onChannelMember) and a new set-up make a channel active.
+func keepInactive(c *news.Chat, fn func(c *news.Chat) error) error {
+	inactive := c.Inactive
+	err := fn(c)
+	c.Inactive = inactive
+	return err
+}
+
 // forgetChannel removes a channel from the private chat's list.
 func (b *Bot) forgetChannel(ctx context.Context, r *request, id int64) error {
 	_, err := b.update(ctx, r, func(c *news.Chat) error {

@@ -186,6 +186,9 @@ func (b *Bot) update(ctx context.Context, r *request, fn func(c *news.Chat) erro
 		if !c.Lang.Valid() {
 			c.Lang = news.English
 		}
+		if r.channel != 0 {
+			return keepInactive(c, fn)
+		}
 		return fn(c)
 	})
 	if err == nil {
