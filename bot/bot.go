@@ -67,6 +67,9 @@ type Config struct {
 	Workers      int // updates handled at once (one chat's updates stay in order), default 16
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Channels lets admins set up channels (channel.go); nil turns
+	// /channel off.
+	Channels ChannelAPI
 }
 
 // Bot handles Telegram updates.
@@ -236,6 +239,9 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) {
 // bot or removes it from a group becomes inactive at once (subscriptions
 // kept); one who comes back is active again.
 func (b *Bot) onChatMember(ctx context.Context, m *telegram.ChatMemberUpdated) error {
+	if m.Chat.IsChannel() {
+		return b.onChannelMember(ctx, m)
+	}
 	var inactive bool
 	switch m.NewChatMember.Status {
 	case "kicked", "left":

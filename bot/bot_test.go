@@ -40,7 +40,8 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b := bot.New(client, st, nil, i18n.MustLoad(), bot.Config{UserName: "newsbot_test_bot", Logger: log, PollTimeout: time.Second})
+	b := bot.New(client, st, nil, i18n.MustLoad(), bot.Config{UserName: "newsbot_test_bot", Logger: log, PollTimeout: time.Second,
+		Channels: client})
 	done := make(chan error, 1)
 	go func() { done <- b.Poll(ctx) }()
 	t.Cleanup(func() {

@@ -161,6 +161,8 @@ func TestHelpText(t *testing.T) {
 		"/quiet <i>23-07</i> [strict] — quiet hours: news waits and comes as one digest at their end; breaking alerts still ring unless strict; /quiet off ends them\n" +
 		"/timezone <i>Europe/Berlin</i> or <i>+1</i> — the time zone of your quiet hours\n" +
 		"/breaking on|off — alerts for the most important news\n/latest [N] [tag] — the latest news\n/search <i>words</i> — find stories of the last 30 days\n/language — language of news and replies\n" +
+		"/channel <i>@name</i> — post news to a channel you administer; the settings commands then change the channel, until /channel off\n" +
+		"/channel — your channels, to switch between them\n" +
 		"/stop — forget this chat\n\nNews comes from Ukrainska Pravda (pravda.com.ua); every message links to the original."
 	if diff := cmp.Diff(want, helpText(cat, news.English, false)); diff != "" {
 		t.Errorf("English help (-want +got):\n%s", diff)

@@ -30,6 +30,9 @@ type request struct {
 	known  bool      // the chat is stored
 	lang   news.Lang
 	title  string // the group's title; "" in private chats
+	// channel is the channel a private chat acts on (channel.go), 0 for
+	// the chat itself; see subject.
+	channel int64
 }
 
 var (
@@ -71,7 +74,7 @@ func (b *Bot) mayChange(ctx context.Context, r *request) error {
 	if r.user == nil {
 		return errNotAdmin
 	}
-	ok, err := b.chatAdmin(ctx, r.chatID, r.user.ID)
+	ok, err := b.chatAdmin(ctx, r.subject(), r.user.ID)
 	if err != nil {
 		return fmt.Errorf("bot: unable to check chat admins: %w", err)
 	}
@@ -87,6 +90,9 @@ func (b *Bot) onMessage(ctx context.Context, m *telegram.IncomingMessage) error 
 	}
 	command, rawArg, ok := m.BotCommand()
 	if !ok {
+		if ch := m.ForwardedFromChannel(); ch != nil && m.Chat.IsPrivate() {
+			return b.onForwardedPost(ctx, m, ch)
+		}
 		if m.Chat.IsPrivate() {
 			return b.replyKey(ctx, m.Chat.ID, langOfUser(m.From), "unknown")
 		}
@@ -105,6 +111,17 @@ func (b *Bot) onMessage(ctx context.Context, m *telegram.IncomingMessage) error 
 		return err
 	}
 	c, arg := commandsByName[strings.ToLower(command)], strings.TrimSpace(rawArg)
+	if c != nil {
+		// Settings sent in a private chat may be meant for a channel.
+		refusal, title, err := b.toChannel(ctx, r, channelScoped[c.name])
+		if err != nil {
+			b.replyKey(ctx, r.chatID, r.lang, "error.internal")
+			return err
+		}
+		if refusal != "" {
+			return b.replyKey(ctx, r.chatID, r.lang, refusal, "channel", title)
+		}
+	}
 	switch {
 	case c == nil:
 		return b.replyKey(ctx, r.chatID, r.lang, "unknown")
@@ -161,12 +178,16 @@ func escPairs(pairs []string) []string {
 // update changes the chat's stored settings, creating the chat with the
 // request's defaults when it is new.
 func (b *Bot) update(ctx context.Context, r *request, fn func(c *news.Chat) error) (news.Chat, error) {
-	c, err := b.store.UpdateChat(ctx, r.chatID, func(c *news.Chat, created bool) error {
+	c, err := b.store.UpdateChat(ctx, r.subject(), func(c *news.Chat, created bool) error {
 		if created {
 			c.Lang, c.Group, c.Created = r.chat.Lang, r.group, b.cfg.Now()
+			c.Channel, c.Title = r.channel != 0, r.title
 		}
 		if !c.Lang.Valid() {
 			c.Lang = news.English
+		}
+		if r.channel != 0 {
+			return keepInactive(c, fn)
 		}
 		return fn(c)
 	})
@@ -442,10 +463,21 @@ func (b *Bot) tagName(ctx context.Context, lang news.Lang, slug string) string {
 
 func (b *Bot) cmdMySubs(ctx context.Context, r *request, _ string) error {
 	c := r.chat
-	lines := []string{
-		b.cat.T(r.lang, "mysubs.header"),
-		b.cat.T(r.lang, "mysubs.language", "lang", i18n.LangName(r.lang)),
+	lines := append([]string{b.cat.T(r.lang, "mysubs.header")}, b.settingsLines(ctx, r)...)
+	if len(c.Tags) == 0 && len(c.Keywords) == 0 {
+		lines = append(lines, "", b.cat.T(r.lang, "mysubs.none"))
+		return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), telegram.NewInlineKeyboard(b.muteRows(ctx, r)...))
 	}
+	kb := b.removeKeyboard(ctx, r)
+	kb.Rows = append(kb.Rows, b.muteRows(ctx, r)...)
+	return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), kb)
+}
+
+// settingsLines are the lines of /mysubs that show a chat's settings:
+// language, breaking alerts, tags, keywords, mutes.
+func (b *Bot) settingsLines(ctx context.Context, r *request) []string {
+	c := r.chat
+	lines := []string{b.cat.T(r.lang, "mysubs.language", "lang", i18n.LangName(r.lang))}
 	if c.Breaking {
 		lines = append(lines, b.cat.T(r.lang, "mysubs.breaking_on"))
 	} else {
@@ -468,13 +500,7 @@ func (b *Bot) cmdMySubs(ctx context.Context, r *request, _ string) error {
 	if names := b.muteNames(ctx, r); len(names) > 0 {
 		lines = append(lines, b.cat.T(r.lang, "mysubs.mutes", "mutes", strings.Join(names, ", ")))
 	}
-	if len(c.Tags) == 0 && len(c.Keywords) == 0 {
-		lines = append(lines, "", b.cat.T(r.lang, "mysubs.none"))
-		return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), telegram.NewInlineKeyboard(b.muteRows(ctx, r)...))
-	}
-	kb := b.removeKeyboard(ctx, r)
-	kb.Rows = append(kb.Rows, b.muteRows(ctx, r)...)
-	return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), kb)
+	return lines
 }
 
 func (b *Bot) cmdBreaking(ctx context.Context, r *request, arg string) error {

@@ -108,6 +108,9 @@ func (b *Bot) onCallback(ctx context.Context, q *telegram.CallbackQuery) error {
 		return err
 	}
 	kind, value, _ := strings.Cut(q.Data, ":")
+	if handled, err := b.onChannelButton(ctx, r, kind, value, answer); handled {
+		return err
+	}
 	if handled, err := b.onControlButton(ctx, r, q, kind, value, answer); handled {
 		return err
 	}

@@ -26,6 +26,9 @@ var editionLabels = map[news.Lang]string{news.Ukrainian: "УКР", news.Russian:
 func (r *Renderer) ArticleFor(a *news.Article, lang news.Lang, breaking bool, chat news.Chat) telegram.Message {
 	m := r.Article(a, lang, breaking)
 	m.ReplyMarkup = r.storyKeyboard(a, lang, chat)
+	if chat.Channel {
+		m.ReplyMarkup = channelKeyboard(m.ReplyMarkup)
+	}
 	return m
 }
 

@@ -165,7 +165,20 @@ type Chat struct {
 	Quiet    *Quiet    `json:"quiet,omitempty"`
 	TimeZone string    `json:"tz,omitempty"`
 	Created  time.Time `json:"created,omitzero"`
+	// Channel marks a Telegram channel, set up by one of its admins from
+	// a private chat; Title is its title or @username, for lists.
+	Channel bool   `json:"channel,omitempty"`
+	Title   string `json:"title,omitempty"`
+	// Channels are, in a private chat, the channels its user set up
+	// (at most MaxChannels), and ActiveChannel the one of them that the
+	// settings commands change; 0 means the private chat itself.
+	Channels      []int64 `json:"channels,omitempty"`
+	ActiveChannel int64   `json:"active_channel,omitempty"`
 }
+
+// MaxChannels is the most channels one person can set up from a private
+// chat.
+const MaxChannels = 20
 
 // MaxMutes is the most mutes (words and tags together) a chat may have,
 // and MaxMuteRunes the longest mute word or phrase.

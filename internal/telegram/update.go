@@ -49,10 +49,16 @@ type Chat struct {
 	// Type is "private", "group", "supergroup" or "channel".
 	Type  string `json:"type"`
 	Title string `json:"title,omitempty"`
+	// UserName is the @username of a public channel or group (without
+	// the @), or of the user of a private chat.
+	UserName string `json:"username,omitempty"`
 }
 
 // IsPrivate reports whether the chat is a one-to-one chat with a user.
 func (c *Chat) IsPrivate() bool { return c.Type == "private" }
+
+// IsChannel reports whether the chat is a channel.
+func (c *Chat) IsChannel() bool { return c.Type == "channel" }
 
 // IncomingMessage is a message the bot received
 // (https://core.telegram.org/bots/api#message); Message is one it sends.
@@ -64,6 +70,10 @@ type IncomingMessage struct {
 	Date     int      `json:"date"`
 	Text     string   `json:"text,omitempty"`
 	Entities []Entity `json:"entities,omitempty"`
+	// ForwardOrigin is where a forwarded message came from (see
+	// ForwardedFromChannel); ForwardFromChat is its older form.
+	ForwardOrigin   *MessageOrigin `json:"forward_origin,omitempty"`
+	ForwardFromChat *Chat          `json:"forward_from_chat,omitempty"`
 }
 
 // Entity is a special part of a message's text, such as a bot command
@@ -125,4 +135,11 @@ type ChatMember struct {
 	// Status is "creator", "administrator", "member", "restricted", "left"
 	// or "kicked".
 	Status string `json:"status"`
+	// CanPostMessages is set for an administrator of a channel allowed to
+	// post in it.
+	CanPostMessages bool `json:"can_post_messages,omitempty"`
 }
+
+// IsAdmin reports whether the member is the chat's creator or one of its
+// administrators.
+func (m ChatMember) IsAdmin() bool { return m.Status == "creator" || m.Status == "administrator" }

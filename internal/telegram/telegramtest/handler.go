@@ -81,7 +81,7 @@ func (a answer) body() []byte {
 func canonicalMethod(name string) (string, bool) {
 	for _, m := range [...]string{"getMe", "getUpdates", "sendMessage", "sendPhoto", "editMessageText",
 		"editMessageReplyMarkup",
-		"answerCallbackQuery", "getChatMember", "setMyCommands", "getMyCommands", "deleteMyCommands",
+		"answerCallbackQuery", "getChatMember", "getChat", "setMyCommands", "getMyCommands", "deleteMyCommands",
 		"setWebhook", "deleteWebhook", "getWebhookInfo", "answerInlineQuery"} {
 		if strings.EqualFold(m, name) {
 			return m, true
@@ -209,6 +209,8 @@ func (s *Server) call(method string, p params) answer {
 		return s.answerCallbackQuery(p)
 	case "getChatMember":
 		return s.getChatMember(p)
+	case "getChat":
+		return s.getChat(p)
 	case "answerInlineQuery":
 		return s.answerInlineQuery(p)
 	case "setMyCommands":

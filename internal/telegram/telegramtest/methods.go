@@ -137,6 +137,9 @@ func (c *chat) api() apiChat {
 		a.FirstName, a.UserName = c.firstName, c.userName
 	} else {
 		a.Title = c.title
+		if c.typ == "channel" || c.typ == "supergroup" {
+			a.UserName = c.userName
+		}
 	}
 	return a
 }
@@ -380,6 +383,9 @@ func (s *Server) deliver(o outgoing) answer {
 	defer s.mu.Unlock()
 	c := s.chatLocked(o.chatID)
 	if a, refused := chatRefusalLocked(c); refused {
+		return a
+	}
+	if a, refused := s.channelRefusalLocked(c); refused {
 		return a
 	}
 	now := s.now()
@@ -660,6 +666,9 @@ func (s *Server) getChatMember(p params) answer {
 	c := s.chatLocked(id)
 	if a, refused := chatRefusalLocked(c); refused {
 		return a
+	}
+	if c.typ == "channel" {
+		return s.channelMemberLocked(c, userID)
 	}
 	status := c.members[userID]
 	switch {

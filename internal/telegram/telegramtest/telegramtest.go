@@ -9,7 +9,7 @@
 //   - the methods newsbot uses: getMe, getUpdates (offset confirmation, long
 //     polling, allowed_updates, 409 while a webhook is set or when a newer
 //     poll starts), sendMessage, sendPhoto, editMessageText,
-//     answerCallbackQuery, getChatMember, setMyCommands/getMyCommands (per
+//     answerCallbackQuery, getChatMember, getChat, setMyCommands/getMyCommands (per
 //     language_code), setWebhook/deleteWebhook/getWebhookInfo; JSON,
 //     form-encoded and multipart bodies are all accepted;
 //   - Telegram's validation: empty or too long text (UTF-16 units after
@@ -31,7 +31,8 @@
 //     case) and one-off failures (FailNext).
 //
 // Reader actions (SendText, PressButton, ChatMember) become updates for
-// getUpdates, or are POSTed to the webhook when one is set.
+// getUpdates, or are POSTed to the webhook when one is set. Channels (with
+// their admins, posts and forwarded posts) are in channel.go.
 //
 // Rate limits use Options.Now, so tests can drive them with a fake clock;
 // long-poll timeouts, slow answers and webhook retries use real time.
@@ -136,13 +137,15 @@ type User struct {
 	LanguageCode string
 }
 
-// Chat is where a user acts. Type is "private", "group" or "supergroup";
-// when empty it is "private" for positive IDs and "group" for negative
-// ones. A zero ID means the user's private chat.
+// Chat is where a user acts. Type is "private", "group" or "supergroup"
+// ("channel" for AddChannel); when empty it is "private" for positive IDs
+// and "group" for negative ones. A zero ID means the user's private chat.
+// UserName is a public channel's username (channel.go).
 type Chat struct {
-	ID    int64
-	Type  string
-	Title string
+	ID       int64
+	Type     string
+	Title    string
+	UserName string
 }
 
 // Command is one entry of a command menu set by setMyCommands.
@@ -267,7 +270,8 @@ type Server struct {
 	pendingCallbacks map[string]bool
 	nextCallback     int64
 	commands         map[string][]Command
-	inline           inlineState // see inline.go
+	inline           inlineState  // see inline.go
+	channels         channelState // see channel.go
 
 	// limits and faults
 	global      bucket
