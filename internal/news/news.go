@@ -165,6 +165,9 @@ type Chat struct {
 	Quiet    *Quiet    `json:"quiet,omitempty"`
 	TimeZone string    `json:"tz,omitempty"`
 	Created  time.Time `json:"created,omitzero"`
+	// Topic is set on the settings of a forum topic (ID a topic ID):
+	// its news is posted in that topic of that supergroup. See topic.go.
+	Topic *Topic `json:"topic,omitempty"`
 }
 
 // MaxMutes is the most mutes (words and tags together) a chat may have,
