@@ -49,6 +49,8 @@ type Chat struct {
 	// Type is "private", "group", "supergroup" or "channel".
 	Type  string `json:"type"`
 	Title string `json:"title,omitempty"`
+	// IsForum is set on a supergroup with topics.
+	IsForum bool `json:"is_forum,omitempty"`
 }
 
 // IsPrivate reports whether the chat is a one-to-one chat with a user.
@@ -64,6 +66,21 @@ type IncomingMessage struct {
 	Date     int      `json:"date"`
 	Text     string   `json:"text,omitempty"`
 	Entities []Entity `json:"entities,omitempty"`
+	// ThreadID is the message's thread (message_thread_id); with
+	// IsTopicMessage, the forum topic it was sent in. Messages of a
+	// forum's General topic have neither.
+	ThreadID       int  `json:"message_thread_id,omitempty"`
+	IsTopicMessage bool `json:"is_topic_message,omitempty"`
+}
+
+// Topic returns the forum topic the message was sent in, 0 for a message
+// outside topics (a plain group, the General topic, a reply thread of a
+// group without topics).
+func (m *IncomingMessage) Topic() int {
+	if m.IsTopicMessage && m.ThreadID > 0 {
+		return m.ThreadID
+	}
+	return 0
 }
 
 // Entity is a special part of a message's text, such as a bot command
