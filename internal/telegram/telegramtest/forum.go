@@ -92,7 +92,13 @@ func (s *Server) SendTextInTopic(from User, chat Chat, thread int64, text string
 func (s *Server) SentToTopic(chatID, thread int64) []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.DeleteFunc(s.sentToLocked(chatID), func(m Sent) bool { return m.ThreadID != thread })
+	return slices.DeleteFunc(s.sentToLocked(chatID), func(m Sent) bool { return m.Thread() != thread })
+}
+
+// Thread is the message's message_thread_id (a forum topic), 0 when none.
+func (m Sent) Thread() int64 {
+	t, _ := m.Params["message_thread_id"].(int64)
+	return t
 }
 
 // topicRefusalLocked answers a send or edit to thread of c: refused when

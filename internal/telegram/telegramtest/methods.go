@@ -417,7 +417,7 @@ func (s *Server) recordLocked(o outgoing, messageID int, now time.Time) {
 	s.sentBy[o.chatID] = append(s.sentBy[o.chatID], len(s.sent))
 	s.sent = append(s.sent, Sent{Method: o.method, ChatID: o.chatID, MessageID: messageID, Text: o.text,
 		Plain: o.plain, ParseMode: o.parseMode, Silent: o.silent, ReplyMarkup: o.markup,
-		Params: o.params.typed(), At: now, Paid: o.paid, ThreadID: o.threadID})
+		Params: o.params.typed(), At: now, Paid: o.paid})
 	s.stats.Delivered++
 	s.notifyLocked()
 }

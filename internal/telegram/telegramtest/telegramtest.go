@@ -171,8 +171,6 @@ type Sent struct {
 	Params map[string]any
 	At     time.Time
 	Paid   bool // allow_paid_broadcast
-	// ThreadID is message_thread_id (a forum topic; 0: none).
-	ThreadID int64
 }
 
 // CallbackAnswer is one answerCallbackQuery call.
