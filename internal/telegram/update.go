@@ -49,8 +49,6 @@ type Chat struct {
 	// Type is "private", "group", "supergroup" or "channel".
 	Type  string `json:"type"`
 	Title string `json:"title,omitempty"`
-	// IsForum is set on a supergroup with topics.
-	IsForum bool `json:"is_forum,omitempty"`
 }
 
 // IsPrivate reports whether the chat is a one-to-one chat with a user.
