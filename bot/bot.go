@@ -219,6 +219,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telegram.Update) {
 			b.log.Error("A handler panicked; the update is skipped.", "update_id", u.UpdateID, "panic", p)
 		}
 	}()
+	ctx = withUpdateThread(ctx, u) // a forum topic's update is the topic's (topics.go)
 	var err error
 	switch {
 	case u.Message != nil:
@@ -264,13 +265,16 @@ func (b *Bot) onChatMember(ctx context.Context, m *telegram.ChatMemberUpdated) e
 		c.Strikes = 0
 		return nil
 	})
-	if errors.Is(err, errSkip) {
-		return nil
+	if err != nil && !errors.Is(err, errSkip) {
+		return err
+	}
+	if err := b.followGroup(ctx, m.Chat.ID, inactive); err != nil {
+		return err
 	}
 	if err == nil {
 		b.log.Info("The bot's membership changed.", "chat_id", m.Chat.ID, "status", m.NewChatMember.Status)
 	}
-	return err
+	return nil
 }
 
 var errSkip = errors.New("bot: nothing to change")

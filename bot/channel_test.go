@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"newsbot/internal/news"
 	"newsbot/internal/telegram/telegramtest"
@@ -79,19 +78,5 @@ func TestChannelRefusals(t *testing.T) {
 	h.tg.SendText(p.user, p.chat, "just text")
 	if got := h.wait(p.chat.ID, n+2)[n+1].Text; !strings.Contains(got, "/help") {
 		t.Errorf("plain text = %q; want the pointer to /help", got)
-	}
-}
-
-func waitChat(t *testing.T, h *harness, id int64, ok func(news.Chat) bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := h.store.Chat(context.Background(), id); err == nil && ok(c) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("chat %d did not reach the expected state", id)
-		}
-		time.Sleep(10 * time.Millisecond) // polling the store, not waiting for time to pass
 	}
 }

@@ -33,6 +33,7 @@ type request struct {
 	// channel is the channel a private chat acts on (channel.go), 0 for
 	// the chat itself; see subject.
 	channel int64
+	thread  int // the forum topic the settings are of; 0: the chat's own
 }
 
 var (
@@ -45,7 +46,12 @@ var (
 // are any; an unknown chat speaks the user's Telegram language.
 func (b *Bot) load(ctx context.Context, chat *telegram.Chat, user *telegram.User) (*request, error) {
 	r := &request{chatID: chat.ID, user: user, group: !chat.IsPrivate(), title: chat.Title}
-	c, err := b.store.Chat(ctx, chat.ID)
+	id, thread, err := b.settingsID(ctx, chat)
+	if err != nil {
+		return nil, err
+	}
+	r.thread = thread
+	c, err := b.store.Chat(ctx, id)
 	switch {
 	case err == nil:
 		r.chat, r.known = c, true
@@ -54,7 +60,7 @@ func (b *Bot) load(ctx context.Context, chat *telegram.Chat, user *telegram.User
 		if user != nil {
 			lang = langOf(user.LanguageCode)
 		}
-		r.chat = news.Chat{ID: chat.ID, Lang: lang, Group: r.group}
+		r.chat = news.Chat{ID: id, Lang: lang, Group: r.group, Topic: topicOf(r)}
 	default:
 		return nil, err
 	}
@@ -152,7 +158,8 @@ func langOfUser(u *telegram.User) news.Lang {
 
 // reply sends an HTML message without a link preview.
 func (b *Bot) reply(ctx context.Context, chatID int64, text string, markup *telegram.InlineKeyboard) error {
-	_, err := b.api.Send(ctx, telegram.Message{ChatID: chatID, Text: text, ParseMode: "HTML", DisablePreview: true, ReplyMarkup: markup})
+	_, err := b.api.Send(ctx, telegram.Message{ChatID: chatID, ThreadID: updateThread(ctx), Text: text, ParseMode: "HTML",
+		DisablePreview: true, ReplyMarkup: markup})
 	if err != nil {
 		return fmt.Errorf("bot: unable to reply: %w", err)
 	}
@@ -178,10 +185,11 @@ func escPairs(pairs []string) []string {
 // update changes the chat's stored settings, creating the chat with the
 // request's defaults when it is new.
 func (b *Bot) update(ctx context.Context, r *request, fn func(c *news.Chat) error) (news.Chat, error) {
-	c, err := b.store.UpdateChat(ctx, r.subject(), func(c *news.Chat, created bool) error {
+	c, err := b.store.UpdateChat(ctx, r.chat.ID, func(c *news.Chat, created bool) error {
 		if created {
 			c.Lang, c.Group, c.Created = r.chat.Lang, r.group, b.cfg.Now()
 			c.Channel, c.Title = r.channel != 0, r.title
+			c.Topic = topicOf(r)
 		}
 		if !c.Lang.Valid() {
 			c.Lang = news.English
@@ -576,9 +584,9 @@ func (b *Bot) cmdLatest(ctx context.Context, r *request, arg string) error {
 }
 
 func (b *Bot) cmdStop(ctx context.Context, r *request, _ string) error {
-	if err := b.store.DeleteChat(ctx, r.chatID); err != nil {
+	if err := b.store.DeleteChat(ctx, r.chat.ID); err != nil {
 		return err
 	}
-	b.log.Info("A chat asked to be forgotten; its data is deleted.", "chat_id", r.chatID)
+	b.log.Info("A chat asked to be forgotten; its data is deleted.", "chat_id", r.chat.ID)
 	return b.replyKey(ctx, r.chatID, r.lang, "stop.done")
 }

@@ -223,6 +223,7 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 		return
 	}
 	e.noteRate()
+	dest, _ := j.chat.Destination() // a topic's message is in its group
 	// Edits count against the same strict sliding second as sends.
 	var ge *guardEntry
 	if !slot.Paid {
@@ -232,7 +233,7 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 	}
 	start := e.now()
 	// https://core.telegram.org/bots/api#editmessagetext
-	err = ed.EditText(ctx, j.c.chat, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
+	err = ed.EditText(ctx, dest, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
 	e.guard.finish(ge, start)
 	if !slot.Paid {
 		e.resumed.note(start, err == nil)

@@ -247,8 +247,13 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 	if !ok {
 		return
 	}
-	m.ChatID = j.c.chat
+	m.ChatID, m.ThreadID = j.chat.Destination()
+	taken, ok := e.takeGroupTurn(ctx, j, m.ChatID)
+	if !ok {
+		return
+	}
 	e.sendAndHandle(ctx, j, m, 0)
+	e.endGroupTurn(ctx, j, m.ChatID, taken)
 }
 
 // keepNotices returns the notices queued for a chat the store does not
@@ -499,13 +504,15 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 		}
 		log.Warn("Telegram could not parse the message's markup; resending it as plain text.")
 		plain := e.r.Plain(m)
-		plain.ChatID, plain.Silent = m.ChatID, m.Silent
+		plain.ChatID, plain.ThreadID, plain.Silent = m.ChatID, m.ThreadID, m.Silent
 		e.sendAndHandle(ctx, j, plain, depth+1)
 
 	case telegram.TooLong:
 		e.shorten(ctx, j, m, te, err, depth, log)
 
-	case telegram.Blocked, telegram.ChatNotFound:
+	case telegram.Blocked, telegram.ChatNotFound, telegram.TopicClosed:
+		// TopicClosed comes only for a topic: the topic is struck, not
+		// its group.
 		e.strike(ctx, j, te, err, log)
 
 	case telegram.Unauthorized:
@@ -555,7 +562,7 @@ func (e *Engine) shorten(ctx context.Context, j *job, m telegram.Message, te *te
 	log.Warn("A digest was too long for Telegram; sending fewer articles.", slog.Int("articles", len(half)))
 	j.batch = half
 	short := e.render(arts, half[0].item.edition, half, j.chat)
-	short.ChatID = m.ChatID
+	short.ChatID, short.ThreadID = m.ChatID, m.ThreadID
 	e.sendAndHandle(ctx, j, short, depth+1)
 }
 

@@ -174,6 +174,9 @@ type Chat struct {
 	// settings commands change; 0 means the private chat itself.
 	Channels      []int64 `json:"channels,omitempty"`
 	ActiveChannel int64   `json:"active_channel,omitempty"`
+	// Topic is set on the settings of a forum topic (ID a topic ID):
+	// its news is posted in that topic of that supergroup. See topic.go.
+	Topic *Topic `json:"topic,omitempty"`
 }
 
 // MaxChannels is the most channels one person can set up from a private

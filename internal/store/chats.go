@@ -124,6 +124,7 @@ func (s *Store) UpdateChat(ctx context.Context, id int64, fn func(c *news.Chat, 
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, data, 0)
 			p.SAdd(ctx, s.k.chats(chatShard(id)), id)
+			s.saveTopic(ctx, p, &c)
 			if corrupt {
 				s.moveIndexes(ctx, p, id, s.everyFixedIndex(chatShard(id)), nil)
 			}
@@ -595,6 +596,9 @@ func normalizeChat(c *news.Chat) error {
 		return err
 	}
 	c.Tags, c.Keywords = tags, kws
+	if err := checkChatTopic(c); err != nil {
+		return err
+	}
 	if err := normalizeMutes(c); err != nil {
 		return err
 	}

@@ -37,6 +37,10 @@ const (
 	// "…:mute:<keyword>", "…:mutes", "…:mutetag:<slug>",
 	// "…:breaking:unmuted": its mute indexes (mutes.go).
 	keySub = "sub:"
+	// keyTopics + "{c<n>}:<group id>": hash thread → topic ID, the forum
+	// topics of a supergroup of shard n that have settings; + "{c<n>}:seq":
+	// string, the counter topic IDs of shard n are made from (topics.go).
+	keyTopics = "topics:"
 	// keySeen + "{<ed>}": zset of the article IDs seen in the edition (score
 	// = member = ID); + ":floor": string, set once the zset has been
 	// trimmed: IDs lower than it count as seen.
@@ -114,6 +118,13 @@ func (k keys) chatsInactive(n int) string { return k.chats(n) + ":inactive" }
 func (k keys) chatsLang(n int, l news.Lang) string {
 	return k.chats(n) + ":lang:" + string(l)
 }
+
+// topics is the hash thread → topic ID of supergroup group; topicSeq the
+// counter of shard n's topic IDs.
+func (k keys) topics(group int64) string {
+	return k.prefix + keyTopics + shardTag(chatShard(group)) + ":" + strconv.FormatInt(group, 10)
+}
+func (k keys) topicSeq(n int) string { return k.prefix + keyTopics + shardTag(n) + ":seq" }
 
 // sub is the start of shard n's subscription indexes of edition ed.
 func (k keys) sub(n int, ed news.Lang) string {

@@ -54,6 +54,10 @@ const (
 	// (timeout, reset, closed connection): a send may or may not have been
 	// delivered.
 	NetworkAmbiguous
+	// TopicClosed is 400 "TOPIC_CLOSED" or "message thread not found": the
+	// forum topic a message went to is closed or deleted (the group itself
+	// may still be reached).
+	TopicClosed
 )
 
 var kindNames = [...]string{
@@ -71,6 +75,7 @@ var kindNames = [...]string{
 	Server:            "server",
 	NetworkBeforeSend: "network_before_send",
 	NetworkAmbiguous:  "network_ambiguous",
+	TopicClosed:       "topic_closed",
 }
 
 // String returns the kind's snake_case name ("flood", "bad_markup", …),
@@ -194,6 +199,9 @@ func classify(f apiFailure) Kind {
 		return NotModified
 	case strings.Contains(d, "chat not found"), strings.Contains(d, "peer_id_invalid"):
 		return ChatNotFound
+	case strings.Contains(d, "topic_closed"), strings.Contains(d, "topic_deleted"),
+		strings.Contains(d, "message thread not found"), strings.Contains(d, "topic_id_invalid"):
+		return TopicClosed
 	}
 	return BadRequest
 }

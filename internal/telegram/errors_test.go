@@ -83,8 +83,9 @@ func TestKind(t *testing.T) {
 		ChatNotFound: {"chat_not_found", false}, BadRequest: {"bad_request", false}, Blocked: {"blocked", false},
 		Unauthorized: {"unauthorized", false}, Conflict: {"conflict", false}, Server: {"server", true},
 		NetworkBeforeSend: {"network_before_send", true}, NetworkAmbiguous: {"network_ambiguous", false},
+		TopicClosed: {"topic_closed", false},
 	}
-	for k := Unknown; k <= NetworkAmbiguous; k++ {
+	for k := Unknown; k <= TopicClosed; k++ {
 		w, ok := want[k]
 		if !ok {
 			t.Fatalf("kind %d has no expectation", k)

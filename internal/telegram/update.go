@@ -74,6 +74,21 @@ type IncomingMessage struct {
 	// ForwardedFromChannel); ForwardFromChat is its older form.
 	ForwardOrigin   *MessageOrigin `json:"forward_origin,omitempty"`
 	ForwardFromChat *Chat          `json:"forward_from_chat,omitempty"`
+	// ThreadID is the message's thread (message_thread_id); with
+	// IsTopicMessage, the forum topic it was sent in. Messages of a
+	// forum's General topic have neither.
+	ThreadID       int  `json:"message_thread_id,omitempty"`
+	IsTopicMessage bool `json:"is_topic_message,omitempty"`
+}
+
+// Topic returns the forum topic the message was sent in, 0 for a message
+// outside topics (a plain group, the General topic, a reply thread of a
+// group without topics).
+func (m *IncomingMessage) Topic() int {
+	if m.IsTopicMessage && m.ThreadID > 0 {
+		return m.ThreadID
+	}
+	return 0
 }
 
 // Entity is a special part of a message's text, such as a bot command

@@ -36,9 +36,11 @@ type chat struct {
 	hasSent             bool
 	window              []time.Time // group sends in the last minute
 	delivered           map[uint64]bool
-	bucket              bucket           // ChatBurst, private chats
-	pausedUntil         time.Time        // end of the retry_after last given for this chat
-	members             map[int64]string // user ID → status set by SetMemberStatus
+	bucket              bucket                // ChatBurst, private chats
+	pausedUntil         time.Time             // end of the retry_after last given for this chat
+	members             map[int64]string      // user ID → status set by SetMemberStatus
+	forum               bool                  // a forum supergroup (forum.go)
+	topics              map[int64]*forumTopic // its topics by thread ID
 }
 
 // message is a message of a chat, as the server remembers it.
@@ -48,6 +50,7 @@ type message struct {
 	date     int64
 	editDate int64
 	threadID int64
+	topic    bool   // sent in a forum topic (is_topic_message)
 	text     string // plain text (text messages) or caption (photos)
 	entities []entity
 	photo    string
@@ -75,6 +78,7 @@ type (
 		Title     string `json:"title,omitempty"`
 		UserName  string `json:"username,omitempty"`
 		FirstName string `json:"first_name,omitempty"`
+		IsForum   bool   `json:"is_forum,omitempty"`
 	}
 	apiPhotoSize struct {
 		FileID       string `json:"file_id"`
@@ -86,6 +90,7 @@ type (
 	apiMessage struct {
 		MessageID          int             `json:"message_id"`
 		MessageThreadID    int64           `json:"message_thread_id,omitempty"`
+		IsTopicMessage     bool            `json:"is_topic_message,omitempty"`
 		From               *apiUser        `json:"from,omitempty"`
 		Chat               apiChat         `json:"chat"`
 		Date               int64           `json:"date"`
@@ -136,7 +141,7 @@ func (c *chat) api() apiChat {
 	if c.typ == "private" {
 		a.FirstName, a.UserName = c.firstName, c.userName
 	} else {
-		a.Title = c.title
+		a.Title, a.IsForum = c.title, c.forum
 		if c.typ == "channel" || c.typ == "supergroup" {
 			a.UserName = c.userName
 		}
@@ -146,7 +151,8 @@ func (c *chat) api() apiChat {
 
 // apiMessage renders a stored message of chat c.
 func (s *Server) apiMessage(c *chat, m *message) apiMessage {
-	a := apiMessage{MessageID: m.id, MessageThreadID: m.threadID, Chat: c.api(), Date: m.date, EditDate: m.editDate, ReplyMarkup: m.markup}
+	a := apiMessage{MessageID: m.id, MessageThreadID: m.threadID, IsTopicMessage: m.topic, Chat: c.api(), Date: m.date,
+		EditDate: m.editDate, ReplyMarkup: m.markup}
 	if m.fromBot {
 		bot := s.botAsUser()
 		a.From = &bot
@@ -388,12 +394,16 @@ func (s *Server) deliver(o outgoing) answer {
 	if a, refused := s.channelRefusalLocked(c); refused {
 		return a
 	}
+	a, refused, inTopic := topicRefusalLocked(c, o.threadID)
+	if refused {
+		return a
+	}
 	now := s.now()
 	if a, limited := s.limitLocked(c, o.paid, now); limited {
 		return a
 	}
 
-	m := &message{id: c.nextMsgID, fromBot: true, date: now.Unix(), threadID: o.threadID, text: o.plain,
+	m := &message{id: c.nextMsgID, fromBot: true, date: now.Unix(), threadID: o.threadID, topic: inTopic, text: o.plain,
 		entities: o.entities, photo: o.photo, markup: o.markup, preview: o.preview, isPhoto: o.method == "sendPhoto"}
 	c.nextMsgID++
 	c.msgs[m.id] = m
@@ -534,6 +544,9 @@ func (s *Server) editMessageText(p params) answer {
 		return badRequest("there is no text in the message to edit")
 	case m.text == plain && sameEntities(m.entities, ents) && string(m.markup) == string(markup):
 		return badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+	}
+	if a, refused, _ := topicRefusalLocked(c, m.threadID); refused && m.topic {
+		return a
 	}
 	now := s.now()
 	if a, limited := s.limitLocked(c, false, now); limited {

@@ -24,6 +24,10 @@
 //     all answered with 429 and parameters.retry_after like Telegram;
 //     requests made inside an announced retry_after are counted and, with
 //     StrictRetryAfter, refused again. Strict(rtt) is the strictest set;
+//   - forum supergroups with topics (forum.go): CreateForum, CreateTopic,
+//     CloseTopic, DeleteTopic, messages in a topic (SendTextInTopic), and
+//     400 TOPIC_CLOSED or "message thread not found" for sends to a closed
+//     or missing topic; the per-group limit counts all of a group's topics;
 //   - round-trip latency (Latency, SetLatency);
 //   - faults: blocked chats (403), migrated groups (400 with
 //     migrate_to_chat_id), injected 5xx answers (JSON 500 and a proxy's HTML
