@@ -468,6 +468,7 @@ func (b *Bot) cmdMySubs(ctx context.Context, r *request, _ string) error {
 	if names := b.muteNames(ctx, r); len(names) > 0 {
 		lines = append(lines, b.cat.T(r.lang, "mysubs.mutes", "mutes", strings.Join(names, ", ")))
 	}
+	lines = append(lines, b.scheduleLines(r)...)
 	if len(c.Tags) == 0 && len(c.Keywords) == 0 {
 		lines = append(lines, "", b.cat.T(r.lang, "mysubs.none"))
 		return b.reply(ctx, r.chatID, strings.Join(lines, "\n"), telegram.NewInlineKeyboard(b.muteRows(ctx, r)...))

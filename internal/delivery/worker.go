@@ -240,7 +240,7 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 		e.edit(ctx, j, first)
 		return
 	}
-	if valid = e.holdQuiet(j, valid); len(valid) == 0 {
+	if valid = e.holdQuiet(ctx, j, valid); len(valid) == 0 {
 		return
 	}
 	m, ok := e.compose(ctx, j, valid)

@@ -165,6 +165,10 @@ type Chat struct {
 	Quiet    *Quiet    `json:"quiet,omitempty"`
 	TimeZone string    `json:"tz,omitempty"`
 	Created  time.Time `json:"created,omitzero"`
+
+	// Digest switches the chat from live news to one daily digest (nil:
+	// live news).
+	Digest *DailyDigest `json:"digest,omitempty"`
 }
 
 // MaxMutes is the most mutes (words and tags together) a chat may have,
