@@ -47,7 +47,7 @@ func (e *Engine) holdQuiet(ctx context.Context, j *job, valid []pending) []pendi
 	hr, digests := e.r.(HeldRenderer)
 	var live, due []pending
 	var until time.Time
-	daily := false
+	daily, heldBreaking := false, false
 	for _, p := range valid {
 		h, end, recheck := holdOf(j.chat, p, now)
 		switch {
@@ -58,6 +58,7 @@ func (e *Engine) holdQuiet(ctx context.Context, j *job, valid []pending) []pendi
 			if until.IsZero() || end.Before(until) {
 				until = end
 			}
+			heldBreaking = heldBreaking || p.prio == prioBreaking
 		case h != news.Live && digests:
 			due = append(due, p)
 			daily = daily || h == news.DailyDue
@@ -69,6 +70,9 @@ func (e *Engine) holdQuiet(ctx context.Context, j *job, valid []pending) []pendi
 	if held > 0 && len(due) == 0 {
 		// While a digest is due, its next part must not wait for the hold.
 		j.hold(until)
+		if heldBreaking { // strict quiet hours: nothing rings, nothing is due
+			j.after(now, until.Sub(now))
+		}
 		j.log.Debug("Holding news for the quiet hours or the daily digest.", slog.Int("items", held), slog.Time("until", until))
 	}
 	if len(due) > 0 && (len(live) == 0 || live[0].prio != prioBreaking) {
