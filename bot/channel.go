@@ -37,7 +37,7 @@ type ChannelAPI interface {
 // /latest, /search…) stay the private chat's own.
 var channelScoped = map[string]bool{
 	"subscribe": true, "unsubscribe": true, "mute": true, "unmute": true, "quiet": true,
-	"timezone": true, "breaking": true, "language": true,
+	"timezone": true, "breaking": true, "language": true, "digest": true,
 }
 
 // channelButtons are the button kinds that act on the active channel

@@ -58,6 +58,8 @@ func declareCommands() []command {
 		{name: "unmute", usages: []usage{{"<word or tag>", "help.unmute"}}, changes: true, run: (*Bot).cmdUnmute},
 		{name: "quiet", usages: []usage{{"<from>-<to> [strict]", "help.quiet"}, {"off", ""}},
 			menu: true, changes: true, run: (*Bot).cmdQuiet},
+		{name: "digest", usages: []usage{{"<time>", "help.digest"}, {"off", ""}},
+			menu: true, changes: true, run: (*Bot).cmdDigest},
 		{name: "timezone", usages: []usage{{"<zone>", "help.timezone"}}, changes: true, run: (*Bot).cmdTimezone},
 		{name: "breaking", usages: []usage{{"on|off", "help.breaking"}}, menu: true, changes: true, run: (*Bot).cmdBreaking},
 		{name: "latest", usages: []usage{{"[N] [tag]", "help.latest"}}, menu: true, run: (*Bot).cmdLatest},

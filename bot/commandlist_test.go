@@ -159,6 +159,7 @@ func TestHelpText(t *testing.T) {
 		"/mute — your mutes, with remove buttons, and whether breaking alerts ignore them\n" +
 		"/unmute <i>word or tag</i> — get those stories again\n" +
 		"/quiet <i>23-07</i> [strict] — quiet hours: news waits and comes as one digest at their end; breaking alerts still ring unless strict; /quiet off ends them\n" +
+		"/digest <i>08:00</i> — one daily digest instead of live news; /digest off returns to live news\n" +
 		"/timezone <i>Europe/Berlin</i> or <i>+1</i> — the time zone of your quiet hours\n" +
 		"/breaking on|off — alerts for the most important news\n/latest [N] [tag] — the latest news\n/search <i>words</i> — find stories of the last 30 days\n/language — language of news and replies\n" +
 		"/channel <i>@name</i> — post news to a channel you administer; the settings commands then change the channel, until /channel off\n" +

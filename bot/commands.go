@@ -508,6 +508,7 @@ func (b *Bot) settingsLines(ctx context.Context, r *request) []string {
 	if names := b.muteNames(ctx, r); len(names) > 0 {
 		lines = append(lines, b.cat.T(r.lang, "mysubs.mutes", "mutes", strings.Join(names, ", ")))
 	}
+	lines = append(lines, b.scheduleLines(r)...)
 	return lines
 }
 

@@ -95,7 +95,7 @@ func (p *parts) wire(ctx context.Context) error {
 	tg := &observedAPI{Client: p.client, m: p.metrics, h: p.health}
 	engine, err := delivery.New(delivery.Config{
 		Rate: cfg.SendRate, PaidBroadcast: cfg.PaidBroadcast, PaidRate: cfg.PaidRate,
-		StrikeLimit: cfg.StrikeLimit, Lease: cfg.DeliveryLease, Logger: log, Observer: p.obs,
+		StrikeLimit: cfg.StrikeLimit, Lease: cfg.DeliveryLease, Logger: log, Observer: p.obs, Now: clockOf(ctx),
 	}, st, queue.New(st.Client(), st.Key("delivery")), tg, bot.NewRenderer(p.catalog))
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (p *parts) wire(ctx context.Context) error {
 	admin := &adminService{editions: cfg.Editions, store: st, engine: engine}
 	// Replies, edits and button answers draw from the engine's shared budget.
 	p.bot = bot.New(engine.Replies(tg), st, admin, p.catalog, bot.Config{
-		UserName: p.client.Self().UserName, AdminChatIDs: cfg.AdminChatIDs, Logger: log,
+		UserName: p.client.Self().UserName, AdminChatIDs: cfg.AdminChatIDs, Logger: log, Now: clockOf(ctx),
 		Channels: p.client, // reads only: getChat and getChatMember take no send budget
 	})
 	src, err := newSource(cfg, log, p.obs)

@@ -106,7 +106,10 @@ type outcome struct {
 	ambiguous               int      // sends whose answer was lost
 	// notBefore is when the chat may get its next message: the last send
 	// plus the per-chat interval, or a retry's back-off. Zero: no change.
-	notBefore  time.Time
+	notBefore time.Time
+	// holdUntil is when the chat's normal items may go again (quiet
+	// hours, a daily digest). Zero: no change.
+	holdUntil  time.Time
 	deadLetter *DeadLetter
 	released   bool // the claim was already given up (migrated)
 }
@@ -114,7 +117,7 @@ type outcome struct {
 // queued is o as the queue records it.
 func (o outcome) queued() (queue.Outcome, error) {
 	q := queue.Outcome{Sent: o.sent, Drop: o.drop, Retry: o.retry, Dead: o.dead,
-		Messages: o.messages, Ambiguous: o.ambiguous, NotBefore: o.notBefore}
+		Messages: o.messages, Ambiguous: o.ambiguous, NotBefore: o.notBefore, HoldUntil: o.holdUntil}
 	if o.deadLetter != nil {
 		b, err := json.Marshal(o.deadLetter)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"newsbot/internal/news"
 	"newsbot/internal/queue"
+	"newsbot/internal/telegram"
 )
 
 // A forum topic with settings of its own is a chat of the queue under its
@@ -66,4 +67,16 @@ func (e *Engine) endGroupTurn(ctx context.Context, j *job, chatID int64, taken t
 	if err := gt.DelayGroupTurn(ctx, chatID, j.sentAt.Add(e.groupIv)); err != nil {
 		j.log.Warn("Unable to move the group's next turn.", slog.Any("err", err))
 	}
+}
+
+// sendToChat sends m, the job's next message, where the job's chat
+// reads its news (its forum topic, if any), in its group's turn.
+func (e *Engine) sendToChat(ctx context.Context, j *job, m telegram.Message) {
+	m.ChatID, m.ThreadID = j.chat.Destination()
+	taken, ok := e.takeGroupTurn(ctx, j, m.ChatID)
+	if !ok {
+		return
+	}
+	e.sendAndHandle(ctx, j, m, 0)
+	e.endGroupTurn(ctx, j, m.ChatID, taken)
 }

@@ -236,24 +236,39 @@ func (e *Engine) deliver(ctx context.Context, j *job) {
 		return
 	}
 	j.chat = chat
+	if valid = skipBroadcasts(j, valid); len(valid) == 0 {
+		return
+	}
 	if first := valid[0]; first.item.edit {
 		e.edit(ctx, j, first)
 		return
 	}
-	if valid = e.holdQuiet(j, valid); len(valid) == 0 {
+	if valid = e.holdQuiet(ctx, j, valid); len(valid) == 0 {
 		return
 	}
 	m, ok := e.compose(ctx, j, valid)
 	if !ok {
 		return
 	}
-	m.ChatID, m.ThreadID = j.chat.Destination()
-	taken, ok := e.takeGroupTurn(ctx, j, m.ChatID)
-	if !ok {
-		return
+	e.sendToChat(ctx, j, m)
+}
+
+// skipBroadcasts drops the operator's broadcasts queued for a channel or
+// a forum topic: a channel's readers are not the bot's users, and a group
+// gets a broadcast once, in its General topic, not once per topic.
+func skipBroadcasts(j *job, valid []pending) []pending {
+	if !j.chat.Channel && j.chat.Topic == nil {
+		return valid
 	}
-	e.sendAndHandle(ctx, j, m, 0)
-	e.endGroupTurn(ctx, j, m.ChatID, taken)
+	var keep []pending
+	for _, p := range valid {
+		if p.item.broadcast != 0 {
+			j.o.drop = append(j.o.drop, p.ref)
+		} else {
+			keep = append(keep, p)
+		}
+	}
+	return keep
 }
 
 // keepNotices returns the notices queued for a chat the store does not

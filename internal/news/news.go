@@ -177,6 +177,10 @@ type Chat struct {
 	// Topic is set on the settings of a forum topic (ID a topic ID):
 	// its news is posted in that topic of that supergroup. See topic.go.
 	Topic *Topic `json:"topic,omitempty"`
+
+	// Digest switches the chat from live news to one daily digest (nil:
+	// live news).
+	Digest *DailyDigest `json:"digest,omitempty"`
 }
 
 // MaxChannels is the most channels one person can set up from a private

@@ -85,10 +85,7 @@ func (c Chat) QuietUntil(t time.Time) (time.Time, bool) {
 	if q == nil || q.From == q.To {
 		return time.Time{}, false
 	}
-	loc, err := LoadZone(c.TimeZone)
-	if err != nil {
-		loc, _ = LoadZone("")
-	}
+	loc := c.zone()
 	lt := t.In(loc)
 	min := lt.Hour()*60 + lt.Minute()
 	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
@@ -104,4 +101,72 @@ func (c Chat) QuietUntil(t time.Time) (time.Time, bool) {
 		return at(0, q.To), true
 	}
 	return time.Time{}, false
+}
+
+// zone is the chat's location; Europe/Kyiv when its zone cannot be read.
+func (c Chat) zone() *time.Location {
+	loc, err := LoadZone(c.TimeZone)
+	if err != nil {
+		loc, _ = LoadZone("")
+	}
+	return loc
+}
+
+// DailyDigest is a chat's daily digest: instead of live news, the chat
+// gets the stories queued for it once a day, at At minutes after midnight
+// of its zone.
+type DailyDigest struct {
+	At int `json:"at"`
+}
+
+// DigestTimes returns the last digest time at or before t and the next one
+// after it (nil Digest: zero times). DST is the zone's.
+func (c Chat) DigestTimes(t time.Time) (prev, next time.Time) {
+	if c.Digest == nil {
+		return time.Time{}, time.Time{}
+	}
+	loc := c.zone()
+	lt := t.In(loc)
+	at := func(d int) time.Time {
+		return time.Date(lt.Year(), lt.Month(), lt.Day()+d, c.Digest.At/60, c.Digest.At%60, 0, 0, loc)
+	}
+	prev, next = at(0), at(1)
+	if prev.After(t) {
+		prev, next = at(-1), prev
+	}
+	return prev, next
+}
+
+// Hold is what becomes of a story queued for a chat that holds news.
+type Hold int
+
+const (
+	Live        Hold = iota // sent as it comes
+	Held                    // waits (for the end of the quiet hours or the next digest)
+	QuietDigest             // held through quiet hours that have ended: due in their digest
+	DailyDue                // held for a digest time that has come: due in the daily digest
+)
+
+// HoldAt says what becomes, at now, of a story queued for the chat at enq,
+// and for Held until when. In digest mode an ordinary story waits for the
+// next digest time after it was queued; in quiet hours an ordinary story,
+// or a breaking one when they are strict, waits for their end (and a
+// story held through quiet hours that have ended is due in their digest,
+// unless new quiet hours have begun since).
+func (c Chat) HoldAt(enq, now time.Time, breaking bool) (Hold, time.Time) {
+	if !breaking && c.Digest != nil {
+		prev, next := c.DigestTimes(now)
+		if enq.Before(prev) {
+			return DailyDue, time.Time{}
+		}
+		return Held, next
+	}
+	holds := func(quiet bool) bool { return quiet && (!breaking || c.Quiet.Strict) }
+	if end, quiet := c.QuietUntil(now); holds(quiet) {
+		return Held, end
+	}
+	if end, quiet := c.QuietUntil(enq); holds(quiet) && !end.After(now) {
+		return QuietDigest, time.Time{}
+	}
+	return Live, time.Time{}
 }

@@ -11,6 +11,7 @@ import "strconv"
 //	P:owed       HASH   chat → what it is owed: JSON object ref → "prio|enqueued_ms|attempts"
 //	P:sent       ZSET   "chat|ref" → when it was sent (the sent-ledger), trimmed after LedgerTTL
 //	P:notbefore  ZSET   chat → not-before (Unix ms): per-chat rate limit and retry back-off
+//	P:hold       ZSET   chat → hold-until (Unix ms): normal items wait (quiet hours, daily digest); breaking ones do not
 //	P:ann:<ref>  STRING recipients of a finished fan-out
 //	P:msg:<ref>  HASH   chat → "message_id|digest|sent_unix|breaking" of a story's messages, expires EditWindow after the last
 //	P:bc:<n>     STRING text of broadcast n;  P:bcseq  STRING last broadcast number
@@ -34,6 +35,7 @@ func (k keys) lease() string              { return k.name("lease") }
 func (k keys) owed() string               { return k.name("owed") }
 func (k keys) sent() string               { return k.name("sent") }
 func (k keys) notBefore() string          { return k.name("notbefore") }
+func (k keys) hold() string               { return k.name("hold") }
 func (k keys) fanOut(ref string) string   { return k.name("ann:" + ref) }
 func (k keys) messages(ref string) string { return k.name("msg:" + ref) }
 func (k keys) broadcast(n int64) string   { return k.name("bc:" + strconv.FormatInt(n, 10)) }

@@ -157,6 +157,11 @@ type Outcome struct {
 	Ambiguous               int      // sends whose answer was lost
 	// NotBefore is when the chat may get its next message. Zero: no change.
 	NotBefore time.Time
+	// HoldUntil is when the chat's normal items may go again (its quiet
+	// hours or its daily digest hold them); breaking items and the
+	// per-chat pacing do not wait for it. Zero: no change (a hold set
+	// earlier lasts until its time).
+	HoldUntil time.Time
 	// DeadLetter is a dead letter (JSON) to keep; nil: none.
 	DeadLetter []byte
 }
@@ -185,7 +190,7 @@ func (q *Queue) Enqueue(ctx context.Context, now time.Time, ref string, recipien
 	added := 0
 	for len(chats) > 0 {
 		n := min(len(chats), enqueueBatch)
-		ks := []string{q.k.ready(), q.k.inflight(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats()}
+		ks := []string{q.k.ready(), q.k.inflight(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats(), q.k.hold()}
 		rs := make([]recipient, 0, n)
 		for _, c := range chats[:n] {
 			rs = append(rs, recipient{c, recipients[c]})
@@ -221,7 +226,7 @@ func (q *Queue) Claim(ctx context.Context, now time.Time, token string, lease ti
 		Lease int64  `json:"lease"`
 		Token string `json:"token"`
 	}{now.UnixMilli(), lease.Milliseconds(), token}
-	ks := []string{q.k.pause(), q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats()}
+	ks := []string{q.k.pause(), q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats(), q.k.hold()}
 	res, err := run(ctx, q.rdb, claimScript, ks, arg).StringSlice()
 	if err != nil {
 		return ClaimResult{}, fmt.Errorf("queue: unable to claim: %w", err)
@@ -287,6 +292,7 @@ func (q *Queue) Finish(ctx context.Context, now time.Time, c Claim, o Outcome) (
 		Token      string   `json:"token"`
 		LedgerTTL  int64    `json:"ledger_ttl"`
 		NotBefore  int64    `json:"not_before,omitempty"`
+		Hold       int64    `json:"hold,omitempty"`
 		DeadLetter string   `json:"dead_letter,omitempty"`
 		DeadMax    int      `json:"dead_max"`
 		Messages   int      `json:"messages,omitempty"`
@@ -303,7 +309,10 @@ func (q *Queue) Finish(ctx context.Context, now time.Time, c Claim, o Outcome) (
 	if !o.NotBefore.IsZero() {
 		arg.NotBefore = o.NotBefore.UnixMilli()
 	}
-	ks := []string{q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats(), q.k.dead()}
+	if !o.HoldUntil.IsZero() {
+		arg.Hold = o.HoldUntil.UnixMilli()
+	}
+	ks := []string{q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats(), q.k.dead(), q.k.hold()}
 	held, err := run(ctx, q.rdb, finishScript, ks, arg).Int()
 	if err != nil {
 		return false, fmt.Errorf("queue: unable to record the outcome for chat %d: %w", c.Chat, err)
@@ -319,7 +328,7 @@ func (q *Queue) Migrate(ctx context.Context, now time.Time, c Claim, to int64) e
 		To    string `json:"to"`
 		Token string `json:"token"`
 	}{strconv.FormatInt(c.Chat, 10), strconv.FormatInt(to, 10), c.Token}
-	ks := []string{q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats()}
+	ks := []string{q.k.ready(), q.k.inflight(), q.k.lease(), q.k.owed(), q.k.sent(), q.k.notBefore(), q.k.stats(), q.k.hold()}
 	if err := run(ctx, q.rdb, migrateScript, ks, arg).Err(); err != nil {
 		return fmt.Errorf("queue: unable to move the queue of chat %d to %d: %w", c.Chat, to, err)
 	}

@@ -56,7 +56,7 @@ func normalizeMutes(c *news.Chat) error {
 	return normalizeQuiet(c)
 }
 
-// normalizeQuiet checks c's quiet hours and time zone.
+// normalizeQuiet checks c's quiet hours, daily digest time and time zone.
 func normalizeQuiet(c *news.Chat) error {
 	if c.TimeZone != "" {
 		if _, err := news.LoadZone(c.TimeZone); err != nil {
@@ -65,6 +65,9 @@ func normalizeQuiet(c *news.Chat) error {
 	}
 	if q := c.Quiet; q != nil && (q.From < 0 || q.From >= 24*60 || q.To < 0 || q.To >= 24*60) {
 		return fmt.Errorf("store: chat %d has quiet hours outside a day: %w", c.ID, news.ErrInvalid)
+	}
+	if d := c.Digest; d != nil && (d.At < 0 || d.At >= 24*60) {
+		return fmt.Errorf("store: chat %d has a daily digest time outside a day: %w", c.ID, news.ErrInvalid)
 	}
 	return nil
 }

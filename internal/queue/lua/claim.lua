@@ -1,11 +1,11 @@
 -- claim returns expired leases to the ready set, then takes the chat that
 -- is due first: breaking before normal, oldest first within a band.
--- KEYS: pause, ready, inflight, lease, owed, sent, not_before, stats.
+-- KEYS: pause, ready, inflight, lease, owed, sent, not_before, stats, hold.
 -- A: {now, lease (ms), token}.
 -- Returns {'pause', ms} | {'idle', ms or -1} | {'empty'} |
 -- {'chat', chat, ref1, value1, ref2, value2, ...}.
 local kPause, kReady, kInflight, kLease = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local kOwed, kSent, kNotBefore, kStats = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local kOwed, kSent, kNotBefore, kStats, kHold = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local now = A.now
 local pause = num(redis.call('GET', kPause))
 if pause > now then return {ANSWER_PAUSE, fmt(pause - now)} end
@@ -14,7 +14,7 @@ for i = 1, #expired do
   local c = expired[i]
   redis.call('ZREM', kInflight, c)
   redis.call('HDEL', kLease, c)
-  requeue(kReady, kOwed, kNotBefore, c)
+  requeue(kReady, kOwed, kNotBefore, kHold, c)
   redis.call('HINCRBY', kStats, STAT_RECLAIMED, 1)
 end
 local chat

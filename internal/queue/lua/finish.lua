@@ -1,13 +1,14 @@
 -- finish records what became of a claimed chat's items and releases the
 -- claim. Items not listed stay owed unchanged.
--- KEYS: ready, inflight, lease, owed, sent, not_before, stats, dead.
+-- KEYS: ready, inflight, lease, owed, sent, not_before, stats, dead, hold.
 -- A: {now, chat, token, ledger_ttl (ms), not_before (ms, 0: none),
+--     hold (ms: normal items wait until then, breaking ones do not; 0: no change),
 --     dead_letter (JSON text, absent: none), dead_max, messages, ambiguous,
 --     sent, drop, retry, dead (lists of refs, absent: none)}.
 -- Returns 1 when the claim was still held, 0 when it had been lost (the
 -- item changes are applied anyway: they record sends that happened).
 local kReady, kInflight, kLease, kOwed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local kSent, kNotBefore, kStats, kDead = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local kSent, kNotBefore, kStats, kDead, kHold = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local now, chat = A.now, A.chat
 local items, n = owedItems(kOwed, chat)
 local removed, delivered, dropped, retried, deadItems = 0, 0, 0, 0, 0
@@ -41,12 +42,15 @@ if A.dead_letter then
   redis.call('LTRIM', kDead, 0, A.dead_max - 1)
   redis.call('HINCRBY', kStats, STAT_DEAD, 1)
 end
--- Garbage: sends older than the ledger's lifetime, not-befores passed.
+-- Garbage: sends older than the ledger's lifetime, not-befores and holds passed.
 redis.call('ZREMRANGEBYSCORE', kSent, '-inf', '(' .. fmt(now - A.ledger_ttl))
 redis.call('PEXPIRE', kSent, A.ledger_ttl)
 redis.call('ZREMRANGEBYSCORE', kNotBefore, '-inf', fmt(now))
+redis.call('ZREMRANGEBYSCORE', kHold, '-inf', fmt(now))
 local nb = A.not_before or 0
 if nb > now and nb > num(redis.call('ZSCORE', kNotBefore, chat)) then
   redis.call('ZADD', kNotBefore, fmt(nb), chat)
 end
-return release(kReady, kInflight, kLease, kOwed, kNotBefore, chat, A.token)
+local hold = A.hold or 0
+if hold > now then redis.call('ZADD', kHold, fmt(hold), chat) end
+return release(kReady, kInflight, kLease, kOwed, kNotBefore, kHold, chat, A.token)

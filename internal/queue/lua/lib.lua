@@ -43,9 +43,10 @@ local function setOwed(kOwed, chat, items, n)
 end
 
 -- readyScore is the score of a chat in the ready set: its best band, then
--- the later of its oldest item of that band and its not-before. nil when
--- nothing is owed.
-local function readyScore(items, nb)
+-- the later of its oldest item of that band and its not-before; a normal
+-- item is also held until the chat's hold (quiet hours, a daily digest),
+-- which breaking items ignore. nil when nothing is owed.
+local function readyScore(items, nb, hold)
   local band, oldest, any = 9, 0, false
   for _, v in pairs(items) do
     any = true
@@ -62,15 +63,16 @@ local function readyScore(items, nb)
   if band > PRIO_NORMAL then band = PRIO_NORMAL end
   local el = oldest
   if nb > el then el = nb end
+  if band == PRIO_NORMAL and hold > el then el = hold end
   return band * BAND_SHIFT + el
 end
 
 -- requeue puts a chat that is not in flight back in the ready set
--- according to what it is owed and its not-before, or takes it out when
--- it is owed nothing.
-local function requeue(kReady, kOwed, kNotBefore, chat)
+-- according to what it is owed, its not-before and its hold, or takes it
+-- out when it is owed nothing.
+local function requeue(kReady, kOwed, kNotBefore, kHold, chat)
   local items = owedItems(kOwed, chat)
-  local s = readyScore(items, num(redis.call('ZSCORE', kNotBefore, chat)))
+  local s = readyScore(items, num(redis.call('ZSCORE', kNotBefore, chat)), num(redis.call('ZSCORE', kHold, chat)))
   if s then
     redis.call('ZADD', kReady, fmt(s), chat)
   else
@@ -79,11 +81,11 @@ local function requeue(kReady, kOwed, kNotBefore, chat)
 end
 
 -- release gives up the claim on chat when token still holds it.
-local function release(kReady, kInflight, kLease, kOwed, kNotBefore, chat, token)
+local function release(kReady, kInflight, kLease, kOwed, kNotBefore, kHold, chat, token)
   if redis.call('HGET', kLease, chat) == token then
     redis.call('HDEL', kLease, chat)
     redis.call('ZREM', kInflight, chat)
-    requeue(kReady, kOwed, kNotBefore, chat)
+    requeue(kReady, kOwed, kNotBefore, kHold, chat)
     return 1
   end
   return 0
