@@ -84,6 +84,7 @@ type Bot struct {
 
 	admins adminCache
 	inline inlineRunner // see inline.go
+	pushed pushLanes    // updates received by webhook, see dispatch.go
 }
 
 // New returns a bot. admin may be nil.

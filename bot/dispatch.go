@@ -186,3 +186,31 @@ func (b *Bot) slowDown(ctx context.Context, u telegram.Update) {
 		b.log.Error("Unable to ask a flooding chat to slow down.", "chat_id", r.chatID, "err", err)
 	}
 }
+
+// pushLanes is the dispatcher of the updates Telegram pushes (webhook
+// mode), made at the first one.
+type pushLanes struct {
+	once sync.Once
+	d    *dispatcher
+}
+
+func (b *Bot) pushDispatcher() *dispatcher {
+	b.pushed.once.Do(func() { b.pushed.d = newDispatcher(b) })
+	return b.pushed.d
+}
+
+// Dispatch hands an update received by webhook to the same per-chat
+// dispatcher and flood control as Poll's and returns at once: updates are
+// handled concurrently across chats and in order within one, and a chat
+// that floods gets one "slow down" and its excess is dropped. Handling
+// goes on after ctx ends, each update within handleTimeout; see
+// WaitDispatched.
+func (b *Bot) Dispatch(ctx context.Context, u telegram.Update) {
+	b.pushDispatcher().submit(ctx, u)
+}
+
+// WaitDispatched blocks until every update given to Dispatch is handled,
+// or ctx ends.
+func (b *Bot) WaitDispatched(ctx context.Context) {
+	b.pushDispatcher().wait(ctx)
+}

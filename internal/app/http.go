@@ -80,9 +80,11 @@ func (h *health) readiness(ctx context.Context, st pinger) (map[string]string, b
 	return checks, ok
 }
 
-// updateHandler is what the webhook needs from the bot and the store.
+// updateHandler is what the webhook needs from the bot: Dispatch queues
+// an update on its chat's lane (flood control included, as in long
+// polling) and returns at once.
 type updateHandler interface {
-	HandleUpdate(ctx context.Context, u telegram.Update)
+	Dispatch(ctx context.Context, u telegram.Update)
 }
 
 type updateDeduper interface {
@@ -138,7 +140,7 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	countUpdate(w.metrics, u)
-	w.bot.HandleUpdate(w.ctx, u)
+	w.bot.Dispatch(w.ctx, u)
 	rw.WriteHeader(http.StatusOK)
 }
 

@@ -164,5 +164,8 @@ func (p *parts) serveHTTP(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	defer cancel()
 	p.http.Shutdown(sctx)
+	if p.webhook != nil {
+		p.bot.WaitDispatched(sctx) // the updates it took are handled
+	}
 	return nil
 }

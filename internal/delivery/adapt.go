@@ -2,12 +2,14 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"sync"
 	"time"
 
 	"newsbot/internal/queue"
+	"newsbot/internal/telegram"
 )
 
 // Adaptive back-off. When 429s keep coming at the configured rate (another
@@ -21,16 +23,25 @@ import (
 // trip of up to 1/(Rate/2) (67 ms at 30/s), so the 429 that measures the
 // limit (the next one, within a second after the pause, see
 // queue.Adaptive) is not followed by another request already on its way.
+//
+// The rate measured is then held for adaptHold before it is probed upwards
+// (+adaptStep every adaptPeriod): a limit rarely changes from one minute
+// to the next, and every probe above it costs a 429. A probe that fails
+// brings the rate back to the limit known and doubles the hold, up to
+// adaptMaxHold.
 const (
-	adaptCut    = 0.4              // multiplicative decrease when the limit is unknown
-	adaptStep   = 0.5              // additive recovery, messages a second…
-	adaptPeriod = 10 * time.Second // …per this long without a 429
-	adaptMin    = 1.0              // the lowest rate in force, messages a second
+	adaptCut     = 0.4              // multiplicative decrease when the limit is unknown
+	adaptStep    = 0.5              // additive recovery, messages a second…
+	adaptPeriod  = 10 * time.Second // …per this long without a 429…
+	adaptHold    = time.Minute      // …once the rate set after a 429 was held this long
+	adaptMaxHold = 16 * time.Minute // the longest hold, after failed probes
+	adaptMin     = 1.0              // the lowest rate in force, messages a second
 )
 
 // adaptiveRate is the back-off of a configured free rate.
 func adaptiveRate(rate float64) queue.Adaptive {
-	return queue.Adaptive{Max: rate, Min: min(adaptMin, rate), Cut: adaptCut, Step: adaptStep, Period: adaptPeriod}
+	return queue.Adaptive{Max: rate, Min: min(adaptMin, rate), Cut: adaptCut, Step: adaptStep, Period: adaptPeriod,
+		Hold: adaptHold, MaxHold: adaptMaxHold}
 }
 
 // rateInForce is the free rate this process sends at now.
@@ -69,11 +80,34 @@ func (e *Engine) flood(ctx context.Context, log *slog.Logger, retryAfter time.Du
 	} else {
 		err = e.lim.Flood(ctx, retryAfter, start, e.resumed.seen(start))
 	}
-	e.resumed.reset(e.now().Add(retryAfter))
+	// The tally starts where this process's senders may start again.
+	until := e.pausedUntil()
+	if until.IsZero() {
+		until = e.now().Add(retryAfter)
+	}
+	e.resumed.reset(until)
 	if err != nil {
 		log.Error("Unable to share the pause.", slog.Any("err", err))
 	}
 	e.noteRate()
+}
+
+// answered records the answer (err) to a request started at start that
+// holds ge (free: a free slot): the tally of the sends since the last
+// pause, then, for a 429, the shared pause and back-off, and only then the
+// guard's entry, so that a sender waiting for this answer (guard.go) does
+// not start inside the pause. It returns the pause of a 429, 0 otherwise.
+func (e *Engine) answered(ctx context.Context, ge *guardEntry, start time.Time, free bool, err error) time.Duration {
+	if free {
+		e.resumed.note(start, err == nil)
+	}
+	var d time.Duration
+	if te := (*telegram.Error)(nil); errors.As(err, &te) && te.Kind == telegram.Flood {
+		d = max(te.RetryAfter, time.Second)
+		e.flood(ctx, e.log, d, start)
+	}
+	e.guard.finish(ge, start)
+	return d
 }
 
 // RateInForce returns the shared free rate in force as this process last

@@ -212,7 +212,8 @@ func prioOf(breaking bool) int {
 
 // sendEdit takes a global slot and edits the message.
 func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog, p pending, rec queue.SentMessage, m telegram.Message, d uint64) {
-	slot, err := e.lim.Wait(j.parent, e.cfg.Lease/4)
+	// Edits count against the same strict sliding second as sends.
+	slot, ge, err := e.admit(j.parent, e.cfg.Lease/4)
 	if err != nil {
 		var pe queue.PausedError
 		if errors.As(err, &pe) {
@@ -222,22 +223,11 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 		}
 		return
 	}
-	e.noteRate()
 	dest, _ := j.chat.Destination() // a topic's message is in its group
-	// Edits count against the same strict sliding second as sends.
-	var ge *guardEntry
-	if !slot.Paid {
-		if ge, err = e.guard.acquire(j.parent); err != nil {
-			return // shutting down: nothing was sent
-		}
-	}
 	start := e.now()
 	// https://core.telegram.org/bots/api#editmessagetext
 	err = ed.EditText(ctx, dest, rec.ID, m.Text, m.ParseMode, m.ReplyMarkup)
-	e.guard.finish(ge, start)
-	if !slot.Paid {
-		e.resumed.note(start, err == nil)
-	}
+	pause := e.answered(ctx, ge, start, !slot.Paid, err)
 	j.after(start, e.interval(j.c.chat))
 	switch k := telegram.KindOf(err); {
 	case err == nil:
@@ -253,15 +243,7 @@ func (e *Engine) sendEdit(ctx context.Context, j *job, ed Editor, ml messageLog,
 		j.log.Info("A message could not be edited; skipping the correction.", slog.String("kind", k.String()), slog.Any("err", err))
 		j.o.drop = append(j.o.drop, p.ref)
 	case k == telegram.Flood:
-		te := &telegram.Error{}
-		errors.As(err, &te)
-		dur := max(te.RetryAfter, time.Second)
-		if perr := e.lim.Flood(ctx, dur, start, e.resumed.seen(start)); perr != nil {
-			j.log.Error("Unable to share the pause.", slog.Any("err", perr))
-		}
-		e.resumed.reset(e.now().Add(dur))
-		e.noteRate()
-		j.after(e.now(), dur)
+		j.after(e.now(), pause) // shared by answered
 	default:
 		e.retry(j, k, err, j.log)
 	}

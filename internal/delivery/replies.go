@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -59,24 +58,16 @@ func (r *Replies) withBudget(ctx context.Context, chat int64, what string, do fu
 		if err := r.chats.wait(ctx, chat); err != nil {
 			return fmt.Errorf("delivery: unable to %s: %w", what, err)
 		}
-		if _, err := r.e.lim.Wait(ctx, -1); err != nil {
-			return fmt.Errorf("delivery: unable to %s: %w", what, err)
-		}
-		r.e.noteRate()
-		ge, err := r.e.guard.acquire(ctx)
+		_, ge, err := r.e.admit(ctx, -1)
 		if err != nil {
 			return fmt.Errorf("delivery: unable to %s: %w", what, err)
 		}
 		start := r.e.now()
 		err = do()
-		r.e.guard.finish(ge, start)
-		r.e.resumed.note(start, err == nil)
-		var te *telegram.Error
-		if !errors.As(err, &te) || te.Kind != telegram.Flood || n >= maxReplyFloods {
+		d := r.e.answered(ctx, ge, start, true, err) // the pause first, then the log
+		if d == 0 || n >= maxReplyFloods {
 			return err
 		}
-		d := max(te.RetryAfter, time.Second)
-		r.e.flood(ctx, r.e.log, d, start) // the pause first, then the log
 		r.e.log.Warn("Telegram asked to slow down during a reply; every sender pauses and the reply waits.",
 			slog.String("reply", what), slog.Duration("retry_after", d))
 	}

@@ -403,7 +403,10 @@ func refs(ps []pending) []string {
 // j.o. depth counts the resends made for this message (plain text, shorter
 // digest).
 func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, depth int) {
-	s, err := e.lim.Wait(j.parent, e.cfg.Lease/4)
+	// The slot is the shared spacing of starts; the guard then keeps this
+	// process's arrivals within a strict server's sliding second. Paid
+	// sends are outside the free sliding second.
+	s, ge, err := e.admit(j.parent, e.cfg.Lease/4)
 	if err != nil {
 		// Nothing was sent: the items wait, no attempt is counted.
 		var p queue.PausedError
@@ -416,25 +419,12 @@ func (e *Engine) sendAndHandle(ctx context.Context, j *job, m telegram.Message, 
 		}
 		return
 	}
-	e.noteRate()
-	// The slot is the shared spacing of starts; the guard then keeps this
-	// process's arrivals within a strict server's sliding second.
-	// Paid sends are outside the free sliding second.
-	var ge *guardEntry
-	if !s.Paid {
-		if ge, err = e.guard.acquire(j.parent); err != nil {
-			return // shutting down: nothing was sent
-		}
-	}
 	m.PaidBroadcast = s.Paid
 	start := e.now()
 	j.sentAt = start
 	msgID, err := e.send.Send(ctx, m)
-	e.guard.finish(ge, start)
-	if !s.Paid {
-		e.resumed.note(start, err == nil)
-	}
 	d := e.now().Sub(start)
+	e.answered(ctx, ge, start, !s.Paid, err)
 	e.noteSendTime(d)
 	// The chat's next message waits for the per-chat interval from this
 	// request, whatever its outcome.
@@ -498,9 +488,9 @@ func (e *Engine) handleFailure(ctx context.Context, j *job, m telegram.Message, 
 	log := j.log.With(slog.String("kind", te.Kind.String()), slog.Any("err", err))
 	switch te.Kind {
 	case telegram.Flood:
+		// The pause is shared already (answered): a sender about to
+		// start must learn of it before anything else is done.
 		d := max(te.RetryAfter, time.Second)
-		// The pause first: a sender about to start must learn of it.
-		e.flood(ctx, log, d, j.sentAt)
 		log.Warn("Telegram asked to slow down; every sender pauses.", slog.Duration("retry_after", d))
 		j.after(e.now(), d) // the items wait; no attempt is counted
 

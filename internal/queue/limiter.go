@@ -56,6 +56,7 @@ type Limiter struct {
 
 	adapt   *Adaptive     // nil: the free rate is fixed
 	inForce atomic.Uint64 // the free rate in force (float64 bits), as last learned
+	own     atomic.Int64  // free slots this process reserved since the pause last moved
 
 	paceMu   sync.Mutex
 	nextFree time.Time // earliest start of this process's next free send
@@ -114,14 +115,20 @@ func (q *Queue) Limiter(free, paid time.Duration, now func() time.Time) *Limiter
 // it. Each 429 (once per retry_after, however many requests in flight meet
 // it) lowers it: to what the server was seen to accept in a second when
 // that can be measured, back to the limit last measured when the rate had
-// recovered above it, and by Cut otherwise. It then recovers by Step every
-// Period without a 429, never above Max.
+// recovered above it (a failed probe), and by Cut otherwise. The rate set
+// is held for Hold, then recovers by Step every Period without a 429,
+// never above Max. Each failed probe doubles the hold before the next one,
+// up to MaxHold (like TCP's slow-start threshold, the limit last measured
+// is where probing starts, and probing above it gets rarer while it keeps
+// failing).
 type Adaptive struct {
-	Max    float64       // the configured free rate (SEND_RATE), messages a second
-	Min    float64       // the lowest rate in force
-	Cut    float64       // the multiplicative decrease, in (0, 1)
-	Step   float64       // the additive recovery, messages a second per Period
-	Period time.Duration // how long without a 429 each Step takes
+	Max     float64       // the configured free rate (SEND_RATE), messages a second
+	Min     float64       // the lowest rate in force
+	Cut     float64       // the multiplicative decrease, in (0, 1)
+	Step    float64       // the additive recovery, messages a second per Period
+	Period  time.Duration // how long without a 429 each Step takes
+	Hold    time.Duration // how long a rate set after a 429 is held before it recovers
+	MaxHold time.Duration // the longest hold, after repeated failed probes
 }
 
 // AdaptiveLimiter is Limiter with the free rate backing off after 429s
@@ -154,12 +161,14 @@ func (l *Limiter) noteRate(v string) {
 
 // adaptArgs are the adaptive parts of the scripts' arguments.
 type adaptArgs struct {
-	Adapt  bool        `json:"adapt"`
-	Max    json.Number `json:"max"`
-	Min    json.Number `json:"min"`
-	Cut    json.Number `json:"cut"`
-	Step   json.Number `json:"step"`
-	Period int64       `json:"period"`
+	Adapt   bool        `json:"adapt"`
+	Max     json.Number `json:"max"`
+	Min     json.Number `json:"min"`
+	Cut     json.Number `json:"cut"`
+	Step    json.Number `json:"step"`
+	Period  int64       `json:"period"`
+	Hold    int64       `json:"hold"`
+	MaxHold int64       `json:"maxhold"`
 }
 
 func (l *Limiter) adaptArgs() adaptArgs {
@@ -168,7 +177,8 @@ func (l *Limiter) adaptArgs() adaptArgs {
 		return adaptArgs{Max: "0", Min: "0", Cut: "1", Step: "0"}
 	}
 	f := func(v float64) json.Number { return json.Number(strconv.FormatFloat(v, 'f', 3, 64)) }
-	return adaptArgs{Adapt: true, Max: f(a.Max), Min: f(a.Min), Cut: f(a.Cut), Step: f(a.Step), Period: a.Period.Milliseconds()}
+	return adaptArgs{Adapt: true, Max: f(a.Max), Min: f(a.Min), Cut: f(a.Cut), Step: f(a.Step), Period: a.Period.Milliseconds(),
+		Hold: a.Hold.Milliseconds(), MaxHold: max(a.Hold, a.MaxHold).Milliseconds()}
 }
 
 // Late returns how many reserved slots were voided because they came too
@@ -184,8 +194,16 @@ func (l *Limiter) notePause(until time.Time) {
 		return
 	}
 	l.pausedUntil = until
+	l.own.Store(0)
 	close(l.pauseCh)
 	l.pauseCh = make(chan struct{})
+}
+
+// PausedUntil returns the end of the pause as this process knows it (in
+// the past or zero when none is in force). It makes no Redis call.
+func (l *Limiter) PausedUntil() time.Time {
+	until, _ := l.localPause()
+	return until
 }
 
 // localPause returns the known end of the pause and a channel closed when
@@ -246,6 +264,9 @@ func (l *Limiter) reserve(ctx context.Context) (Slot, time.Duration, error) {
 	d := time.Duration(ms * float64(time.Millisecond))
 	if res[0] == answerPause {
 		return Slot{}, 0, PausedError{d}
+	}
+	if res[0] == slotFree {
+		l.own.Add(1)
 	}
 	return Slot{Paid: res[0] == slotPaid}, d, nil
 }
@@ -334,6 +355,7 @@ func (l *Limiter) Flood(ctx context.Context, retryAfter time.Duration, start tim
 
 func (l *Limiter) pause(ctx context.Context, d time.Duration, start time.Time, seen Seen) error {
 	now := l.now()
+	own := l.own.Load() // the share of this process in the slots counted in Redis
 	l.notePause(now.Add(d))
 	arg := struct {
 		Now   int64       `json:"now"`
@@ -342,8 +364,9 @@ func (l *Limiter) pause(ctx context.Context, d time.Duration, start time.Time, s
 		Free  json.Number `json:"free"`
 		Sent  int         `json:"sent"`
 		Acc   int         `json:"acc"`
+		Own   int64       `json:"own"`
 		adaptArgs
-	}{now.UnixMilli(), d.Milliseconds(), "0", durNumber(l.free), seen.Sent, seen.Accepted, l.adaptArgs()}
+	}{now.UnixMilli(), d.Milliseconds(), "0", durNumber(l.free), seen.Sent, seen.Accepted, own, l.adaptArgs()}
 	if start.IsZero() {
 		arg.Adapt = false
 	} else {

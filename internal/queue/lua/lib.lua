@@ -92,13 +92,15 @@ local function release(kReady, kInflight, kLease, kOwed, kNotBefore, kHold, chat
 end
 
 -- rateInForce is the adaptive free rate at now, in messages a second: the
--- rate set after the last 429 (field r of the adapt hash, at time t) plus
--- step for every period since, at most max; max when none is set.
+-- rate set after the last 429 (field r of the adapt hash, at time t), held
+-- for field h (ms), then plus step for every period since, at most max;
+-- max when none is set.
 local function rateInForce(kAdapt, now, max, step, period)
-  local r = num(redis.call('HGET', kAdapt, 'r'))
+  local v = redis.call('HMGET', kAdapt, 'r', 't', 'h')
+  local r = num(v[1])
   if r <= 0 then return max end
-  local t = num(redis.call('HGET', kAdapt, 't'))
-  if period > 0 and now > t then r = r + math.floor((now - t) / period) * step end
+  local since = now - num(v[2]) - num(v[3])
+  if period > 0 and since > 0 then r = r + math.floor(since / period) * step end
   if r > max then r = max end
   return r
 end
