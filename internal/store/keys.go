@@ -62,7 +62,10 @@ const (
 	keySearch = "search:"
 	// keyUpdateOffset: string, the next getUpdates offset.
 	keyUpdateOffset = "tg:offset"
-	// keyUpdate + "<update_id>": string "1" with a TTL, webhook dedupe.
+	// keyUpdate + "<update_id>": string "1" with a TTL once the update is
+	// handled (webhook dedupe, and long polling across replicas), or
+	// "claim:<holder>" with a short TTL while a replica handles a polled
+	// update. See updates.go.
 	keyUpdate = "tg:update:"
 	// keyWatch + "{ed}": hash ID → the poller's state of a story announced
 	// within Options.WatchWindow (importance and a digest of its wording);
