@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,6 +100,56 @@ func (s *Store) FinishUpdate(ctx context.Context, updateID int, ttl time.Duratio
 	}
 	if err := s.rdb.Set(ctx, s.k.update(updateID), "1", ttl).Err(); err != nil {
 		return fmt.Errorf("store: unable to record update %d as handled: %w", updateID, err)
+	}
+	return nil
+}
+
+// ParkUpdates keeps the JSON of polled updates still in hand, by update
+// ID, so that the offset may be confirmed past them (a long poll returns
+// at most 100 updates past its offset): the next holder of the update role
+// handles them after a crash (see ParkedUpdates). An empty map does
+// nothing.
+func (s *Store) ParkUpdates(ctx context.Context, updates map[int][]byte) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	fields := make([]any, 0, 2*len(updates))
+	for id, js := range updates {
+		if id < 0 {
+			return fmt.Errorf("store: update ID %d: %w", id, news.ErrInvalid)
+		}
+		fields = append(fields, strconv.Itoa(id), js)
+	}
+	if err := s.rdb.HSet(ctx, s.k.updatesInHand(), fields...).Err(); err != nil {
+		return fmt.Errorf("store: unable to park %d updates: %w", len(updates), err)
+	}
+	return nil
+}
+
+// ParkedUpdates returns the updates parked and not unparked, by ID.
+func (s *Store) ParkedUpdates(ctx context.Context) (map[int][]byte, error) {
+	all, err := s.rdb.HGetAll(ctx, s.k.updatesInHand()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the parked updates: %w", err)
+	}
+	out := make(map[int][]byte, len(all))
+	for f, js := range all {
+		id, err := strconv.Atoi(f)
+		if err != nil || id < 0 {
+			s.log.Warn("A parked update with a bad ID was dropped.", "field", clip(f))
+			s.rdb.HDel(ctx, s.k.updatesInHand(), f)
+			continue
+		}
+		out[id] = []byte(js)
+	}
+	return out, nil
+}
+
+// UnparkUpdate forgets a parked update (handled); an unknown ID does
+// nothing.
+func (s *Store) UnparkUpdate(ctx context.Context, updateID int) error {
+	if err := s.rdb.HDel(ctx, s.k.updatesInHand(), strconv.Itoa(updateID)).Err(); err != nil {
+		return fmt.Errorf("store: unable to unpark update %d: %w", updateID, err)
 	}
 	return nil
 }
