@@ -14,8 +14,8 @@ import (
 // maxPollUpdates updates past its offset: behind a slow handler (a
 // flooding chat's replies at one a second, a reply waiting out a 429) the
 // window can fill with updates known already and hide the new ones. When a
-// poll returns a full window and nothing new, the updates in hand are
-// parked in Redis (their JSON, store.ParkUpdates) and the offset moves past
+// poll returns a full window while an update is held back, the updates in
+// hand are parked in Redis (their JSON, store.ParkUpdates) and the offset moves past
 // them; a parked update is unparked once handled. The next holder of the
 // update role submits the parked updates before its first poll (resume),
 // the claims skipping those handled already.
@@ -28,23 +28,21 @@ const (
 )
 
 // received submits the updates of a poll that are new to it, then parks
-// the updates in hand when the window is full of known ones, or waits
+// the updates in hand when the window is full, or waits
 // (until the updates in hand are handled, at most repollPause) while an
 // update is held back: the next poll would return at once.
 func (b *Bot) received(ctx context.Context, d *dispatcher, p *pollState, updates []telegram.Update) {
 	d.forget(p.offset) // confirmed by this poll: never returned again
-	fresh := 0
 	for _, u := range updates {
 		p.next = max(p.next, u.UpdateID+1)
 		if d.fresh(u.UpdateID) {
 			d.submit(ctx, u)
-			fresh++
 		}
 	}
 	if d.safeOffset(p.next) == p.next {
 		return
 	}
-	if fresh == 0 && len(updates) >= maxPollUpdates && b.park(ctx, d) {
+	if len(updates) >= maxPollUpdates && b.park(ctx, d) {
 		return
 	}
 	d.waitIdle(ctx, repollPause)
@@ -83,7 +81,7 @@ func (b *Bot) park(ctx context.Context, d *dispatcher) bool {
 	for _, id := range done {
 		b.unpark(ctx, id)
 	}
-	b.log.Info("The updates in hand were parked in Redis: a full poll of known updates hid the new ones.",
+	b.log.Info("The updates in hand were parked in Redis: a full poll could hide the new ones behind them.",
 		"updates", len(batch))
 	return true
 }
