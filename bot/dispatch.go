@@ -189,9 +189,11 @@ func (d *dispatcher) holdLocked(u telegram.Update) {
 // parked there.
 func (d *dispatcher) release(ctx context.Context, id int) {
 	d.mu.Lock()
-	delete(d.pending, id)
-	if len(d.pending) == 0 {
-		close(d.idle)
+	if _, held := d.pending[id]; held {
+		delete(d.pending, id)
+		if len(d.pending) == 0 {
+			close(d.idle)
+		}
 	}
 	_, parked := d.parked[id]
 	delete(d.parked, id)
