@@ -38,6 +38,12 @@ type Store interface {
 	Article(ctx context.Context, ed news.Lang, id int64) (*news.Article, error)
 	UpdateOffset(ctx context.Context) (int, error)
 	SetUpdateOffset(ctx context.Context, offset int) error
+	ClaimUpdate(ctx context.Context, updateID int, holder string, ttl time.Duration) (claimed, done bool, err error)
+	RenewUpdateClaims(ctx context.Context, holder string, updateIDs []int, ttl time.Duration) (lost []int, err error)
+	FinishUpdate(ctx context.Context, updateID int, ttl time.Duration) error
+	ParkUpdates(ctx context.Context, updates map[int][]byte) error
+	ParkedUpdates(ctx context.Context) (map[int][]byte, error)
+	UnparkUpdate(ctx context.Context, updateID int) error
 	PutBroadcastDraft(ctx context.Context, chatID, userID int64, text string, ttl time.Duration) error
 	TakeBroadcastDraft(ctx context.Context, chatID, userID int64) (string, bool, error)
 }
@@ -70,6 +76,10 @@ type Config struct {
 	// Channels lets admins set up channels (channel.go); nil turns
 	// /channel off.
 	Channels ChannelAPI
+	// ClaimTTL is the lifetime of a polled update's claim (renewed while
+	// it is handled): how long after a replica dies another handles the
+	// updates it had in hand. Default 10s; the app uses ROLE_LEASE.
+	ClaimTTL time.Duration
 }
 
 // Bot handles Telegram updates.
@@ -98,6 +108,9 @@ func New(api API, st Store, admin Admin, cat *i18n.Catalog, cfg Config) *Bot {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 16
 	}
+	if cfg.ClaimTTL <= 0 {
+		cfg.ClaimTTL = defaultClaimTTL
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -111,25 +124,49 @@ func New(api API, st Store, admin Admin, cat *i18n.Catalog, cfg Config) *Bot {
 // Renderer returns the bot's article renderer (for the delivery engine).
 func (b *Bot) Renderer() *Renderer { return b.render }
 
+// repollPause is the longest Poll waits before polling again while an
+// update is held back (a poll from its offset returns at once the ones
+// after it, known already): the most a slow handler delays the others.
+const repollPause = 250 * time.Millisecond
+
+// pollState is Poll's offset bookkeeping.
+type pollState struct {
+	offset int // the getUpdates offset: every update before it is handled
+	next   int // one past the highest update ID received
+	stored int // the offset last stored in Redis
+}
+
 // Poll receives updates by long polling until ctx is done. Updates are
 // handled concurrently across chats and in order within a chat (see
-// dispatcher); the next poll does not wait for them, so a slow or flooding
-// chat holds no one else up. The offset stored in Redis after each poll is
-// that of the first update not yet handled, so a restart repeats none that
-// was handled; updates still queued when the process dies are lost, as
-// Telegram was already told of them. On shutdown the updates received are
-// handled (for at most handleTimeout) before Poll returns. A rejected token
-// ends the loop with the error; other failures are retried with backoff.
+// dispatcher); polling goes on while they are, so a slow or flooding chat
+// holds no one else up. The offset confirmed to Telegram and stored in
+// Redis is that of the first update neither handled nor parked in Redis
+// (park.go): after a crash the next holder of the update role (or this
+// replica restarted) resumes the parked updates and polls again every
+// update in hand, with the handled ones after it, which the shared claims
+// (claims.go) skip. While an update is held back a poll returns at once
+// with the known ones: Poll then waits until the updates in hand are
+// handled, at most repollPause, before polling again. On shutdown the
+// updates received are handled (for at most handleTimeout) before Poll
+// returns. A rejected token ends the loop with the error; other failures
+// are retried with backoff.
 func (b *Bot) Poll(ctx context.Context) error {
 	offset, err := b.store.UpdateOffset(ctx)
 	if err != nil {
 		b.log.Warn("Unable to read the stored update offset; starting from Telegram's.", "err", err)
 	}
+	p := &pollState{offset: offset, next: offset, stored: offset}
 	d := newDispatcher(b)
-	defer b.drain(ctx, d, &offset)
+	d.claims, d.stop = newClaimer(b), ctx.Done()
+	rctx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() { defer close(renewed); d.claims.renew(rctx) }()
+	defer func() { b.drain(ctx, d, p); stopRenew(); <-renewed }()
+	b.resume(ctx, d)
 	backoff := time.Second
 	for ctx.Err() == nil {
-		updates, err := b.api.GetUpdates(ctx, offset, b.cfg.PollTimeout, AllowedUpdates)
+		b.advance(ctx, d, p)
+		updates, err := b.api.GetUpdates(ctx, p.offset, b.cfg.PollTimeout, AllowedUpdates)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -149,31 +186,35 @@ func (b *Bot) Poll(ctx context.Context) error {
 			continue
 		}
 		backoff = time.Second
-		if len(updates) == 0 {
-			continue
-		}
-		for _, u := range updates {
-			d.submit(ctx, u)
-		}
-		offset = updates[len(updates)-1].UpdateID + 1
-		b.storeOffset(ctx, d.safeOffset(offset))
+		b.received(ctx, d, p, updates)
 	}
 	return nil
 }
 
+// advance moves the offset past the updates handled and stores it.
+func (b *Bot) advance(ctx context.Context, d *dispatcher, p *pollState) {
+	p.offset = max(p.offset, d.safeOffset(p.next))
+	if p.offset > p.stored && b.storeOffset(ctx, p.offset) {
+		p.stored = p.offset
+	}
+}
+
 // drain waits for the updates received to be handled and stores the
 // offset.
-func (b *Bot) drain(ctx context.Context, d *dispatcher, offset *int) {
+func (b *Bot) drain(ctx context.Context, d *dispatcher, p *pollState) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
 	defer cancel()
 	d.wait(wctx)
-	b.storeOffset(wctx, d.safeOffset(*offset))
+	b.advance(wctx, d, p)
 }
 
-func (b *Bot) storeOffset(ctx context.Context, offset int) {
+// storeOffset stores the offset and reports whether it could.
+func (b *Bot) storeOffset(ctx context.Context, offset int) bool {
 	if err := b.store.SetUpdateOffset(context.WithoutCancel(ctx), offset); err != nil {
-		b.log.Error("Unable to store the update offset; updates may be handled again after a restart.", "err", err)
+		b.log.Error("Unable to store the update offset; updates may be polled again after a restart.", "err", err)
+		return false
 	}
+	return true
 }
 
 // HandleBatch handles updates concurrently, keeping each chat's updates in

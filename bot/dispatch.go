@@ -29,8 +29,15 @@ type dispatcher struct {
 
 	mu      sync.Mutex
 	lanes   map[int64]*lane
-	pending map[int]struct{} // IDs of updates not yet handled
+	pending map[int]telegram.Update // updates not yet handled, by ID
 	submits int
+
+	// Offset bookkeeping of Bot.Poll (see park.go).
+	idle   chan struct{}    // closed while pending is empty
+	known  map[int]struct{} // IDs polled and not yet confirmed: in hand or handled
+	parked map[int]struct{} // IDs of pending updates parked in Redis
+	claims *claimer         // nil: no claims across replicas
+	stop   <-chan struct{}  // closed when Poll stops: a wait for another's claim ends
 }
 
 // lane is one chat's queue and flood window.
@@ -48,8 +55,11 @@ type job struct {
 }
 
 func newDispatcher(b *Bot) *dispatcher {
+	idle := make(chan struct{})
+	close(idle)
 	return &dispatcher{b: b, slots: make(chan struct{}, b.cfg.Workers),
-		lanes: make(map[int64]*lane), pending: make(map[int]struct{})}
+		lanes: make(map[int64]*lane), pending: make(map[int]telegram.Update),
+		idle: idle, known: make(map[int]struct{}), parked: make(map[int]struct{})}
 }
 
 // submit queues u on its chat's lane, or drops it when the chat floods.
@@ -90,7 +100,7 @@ func (d *dispatcher) submit(ctx context.Context, u telegram.Update) {
 	} else {
 		l.queue = append(l.queue, j)
 	}
-	d.pending[u.UpdateID] = struct{}{}
+	d.holdLocked(u)
 	if !l.running {
 		l.running = true
 		d.wg.Add(1)
@@ -134,6 +144,14 @@ func (d *dispatcher) run(ctx context.Context, l *lane) {
 		l.queue = l.queue[1:]
 		d.mu.Unlock()
 
+		switch d.claim(ctx, j.u.UpdateID) {
+		case skipIt:
+			d.release(ctx, j.u.UpdateID)
+			continue
+		case leaveIt:
+			d.leave(l)
+			return
+		}
 		d.slots <- struct{}{}
 		hctx, cancel := context.WithTimeout(ctx, handleTimeout)
 		if j.slowDown {
@@ -141,24 +159,109 @@ func (d *dispatcher) run(ctx context.Context, l *lane) {
 		} else {
 			d.b.HandleUpdate(hctx, j.u)
 		}
+		if d.claims != nil {
+			d.claims.finish(hctx, j.u.UpdateID)
+		}
 		cancel()
 		<-d.slots
-
-		d.mu.Lock()
-		delete(d.pending, j.u.UpdateID)
-		d.mu.Unlock()
+		d.release(ctx, j.u.UpdateID)
 	}
 }
 
-// safeOffset is the update offset to store: the first update not yet
-// handled, or next when every update was.
+// claim asks the claims across replicas, if any, whether to handle update
+// id.
+func (d *dispatcher) claim(ctx context.Context, id int) verdict {
+	if d.claims == nil {
+		return handleIt
+	}
+	return d.claims.acquire(ctx, d.stop, id)
+}
+
+// holdLocked records update u as in hand.
+func (d *dispatcher) holdLocked(u telegram.Update) {
+	if len(d.pending) == 0 {
+		d.idle = make(chan struct{})
+	}
+	d.pending[u.UpdateID] = u
+}
+
+// release records update id as handled, and forgets it in Redis if it was
+// parked there.
+func (d *dispatcher) release(ctx context.Context, id int) {
+	d.mu.Lock()
+	if _, held := d.pending[id]; held {
+		delete(d.pending, id)
+		if len(d.pending) == 0 {
+			close(d.idle)
+		}
+	}
+	_, parked := d.parked[id]
+	delete(d.parked, id)
+	d.mu.Unlock()
+	if parked {
+		d.b.unpark(ctx, id)
+	}
+}
+
+// leave stops a lane whose next update another replica holds as Poll
+// stops: that update and the ones queued after it stay pending, unhandled,
+// so the stored offset stays before them.
+func (d *dispatcher) leave(l *lane) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l.running = false
+}
+
+// safeOffset is the update offset to confirm and store: the first update
+// neither handled nor parked in Redis, or next when there is none.
 func (d *dispatcher) safeOffset(next int) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for id := range d.pending {
-		next = min(next, id)
+		if _, parked := d.parked[id]; !parked {
+			next = min(next, id)
+		}
 	}
 	return next
+}
+
+// fresh reports whether update id is new to this Poll, and records it: a
+// poll from a held-back offset returns again the updates after it, in hand
+// or handled.
+func (d *dispatcher) fresh(id int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.known[id]; ok {
+		return false
+	}
+	d.known[id] = struct{}{}
+	return true
+}
+
+// forget drops the IDs below offset, which Telegram no longer returns.
+func (d *dispatcher) forget(offset int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id := range d.known {
+		if id < offset {
+			delete(d.known, id)
+		}
+	}
+}
+
+// waitIdle blocks until every update in hand is handled, at most for
+// most, or until ctx ends.
+func (d *dispatcher) waitIdle(ctx context.Context, most time.Duration) {
+	d.mu.Lock()
+	idle := d.idle
+	d.mu.Unlock()
+	t := time.NewTimer(most)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // wait blocks until every submitted update is handled, or ctx ends.

@@ -107,7 +107,8 @@ func (p *parts) wire(ctx context.Context) error {
 	// Replies, edits and button answers draw from the engine's shared budget.
 	p.bot = bot.New(engine.Replies(tg), st, admin, p.catalog, bot.Config{
 		UserName: p.client.Self().UserName, AdminChatIDs: cfg.AdminChatIDs, Logger: log, Now: clockOf(ctx),
-		Channels: p.client, // reads only: getChat and getChatMember take no send budget
+		Channels: p.client,      // reads only: getChat and getChatMember take no send budget
+		ClaimTTL: cfg.RoleLease, // a dead replica's updates in hand are handled within one lease
 	})
 	src, err := newSource(cfg, log, p.obs)
 	if err != nil {

@@ -34,11 +34,11 @@ const (
 	roleKillEnvEnv    = "NEWSBOT_APP_ROLEKILL_ENV"
 )
 
-// The test's scale: kept small for CI (about 12 s), with leases of a
+// The test's scale: kept small for CI (about 8 s), with leases of a
 // second so the hand-over is quick.
 const (
-	roleKillReaders = 180
-	roleKillChats   = 3 // chats sending commands all along
+	roleKillReaders = 90 // 3 s of broadcast at 30/s
+	roleKillChats   = 3  // chats sending commands all along
 	roleKillLease   = time.Second
 	// roleKillSenders bounds the sends the killed replica can have had in
 	// flight: at its half of 30/s and a local round trip of milliseconds,
@@ -47,6 +47,11 @@ const (
 	// roleKillLag is how long after a kill the fake may still record a
 	// request the killed process wrote before it died.
 	roleKillLag = 50 * time.Millisecond
+	// roleKillDoneMark bounds how long before the kill an answer can have
+	// been recorded by the fake and still be answered again: the killed
+	// replica got the fake's response and marked the update done in
+	// Redis (one round trip each) in less than that, on a loaded machine.
+	roleKillDoneMark = 250 * time.Millisecond
 )
 
 // TestRoleKillHelperProcess is a replica of TestKillRoleHolderMidBroadcast.
@@ -182,20 +187,30 @@ func (c *commander) run(stop <-chan struct{}) {
 
 // answers counts, for every word sent, the messages to the chat naming it.
 func (c *commander) answers() map[string]int {
+	n := make(map[string]int)
+	for w, at := range c.answerTimes() {
+		n[w] = len(at)
+	}
+	return n
+}
+
+// answerTimes lists, for every word sent, when the fake recorded each
+// message to the chat naming it.
+func (c *commander) answerTimes() map[string][]time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := make(map[string]int, len(c.words))
+	at := make(map[string][]time.Time, len(c.words))
 	for _, w := range c.words {
-		n[w] = 0
+		at[w] = nil
 	}
 	for _, s := range c.w.tg.SentTo(c.r.chat.ID) {
 		for _, w := range c.words {
 			if strings.Contains(s.Text, "“"+w+"”") { // "Nothing found for “word”."
-				n[w]++
+				at[w] = append(at[w], s.At)
 			}
 		}
 	}
-	return n
+	return at
 }
 
 // Two replicas of the app, each a child process, on one Redis, one fake
@@ -203,11 +218,14 @@ func (c *commander) answers() map[string]int {
 // update roles is killed with SIGKILL in the middle of a broadcast while
 // readers send commands: the other takes both roles within 2 × ROLE_LEASE,
 // the broadcast completes (a second copy only for sends in flight at the
-// kill), no command is answered twice (the update offset is shared) and
-// every command sent after the kill is answered, and the site is polled by
-// one replica per interval. The commands the killed replica had fetched
-// but not answered are lost (at most one per chat here): the gap is
-// counted and bounded, and recorded in docs/operations.md.
+// kill), every command gets exactly one answer (the update offset, the
+// claims of the updates and the updates parked are shared in Redis: the
+// commands the killed replica had in hand are answered by the other), and
+// the site is polled by one replica per interval. The one window for a
+// second answer (docs/operations.md): the killed replica sent an answer
+// and died before marking the update done in Redis, a round trip; a second
+// answer is accepted only for an answer recorded within roleKillDoneMark
+// before the kill, at most one per chat.
 func TestKillRoleHolderMidBroadcast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two replicas as child processes")
@@ -225,8 +243,8 @@ func TestKillRoleHolderMidBroadcast(t *testing.T) {
 	// The first replica takes both roles before the second starts.
 	first := startChild(t, w.env)
 	waitFor(t, "the first replica to hold both roles", first.holdsBoth)
-	w.waitPolls(t, 1)
 	second := startChild(t, w.env)
+	w.waitPolls(t, 1)
 	waitFor(t, "the second replica to serve", func() bool { return second.roles() != nil })
 
 	stop := make(chan struct{})
@@ -249,7 +267,7 @@ func TestKillRoleHolderMidBroadcast(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, "a third of the broadcast", func() bool { return delivered() >= roleKillReaders/3 })
+	waitFor(t, "a quarter of the broadcast", func() bool { return delivered() >= roleKillReaders/4 })
 	if !first.holdsBoth() || len(second.roles()) != 0 {
 		t.Fatalf("before the kill the first replica holds %v, the second %v", first.roles(), second.roles())
 	}
@@ -263,8 +281,13 @@ func TestKillRoleHolderMidBroadcast(t *testing.T) {
 	took := time.Since(killedAt)
 	polls, pollsFrom := w.feedPolls(), time.Now()
 
-	waitFor(t, "every reader to get the story", func() bool { return missing(w.tg, readers, mark) == 0 })
+	// Commands go on until each chat had one sent after the hand-over
+	// answered, while the broadcast completes.
+	waitFor(t, "a command sent after the hand-over to be answered in every chat", func() bool {
+		return answeredSince(cmds, killedAt.Add(took)) == len(cmds)
+	})
 	close(stop)
+	waitFor(t, "every reader to get the story", func() bool { return missing(w.tg, readers, mark) == 0 })
 	wg.Wait()
 	// Answers still on their way arrive within a few seconds; a command
 	// with none by then is lost.
@@ -276,35 +299,14 @@ func TestKillRoleHolderMidBroadcast(t *testing.T) {
 	pollSpan, polled := time.Since(pollsFrom), w.feedPolls()-polls
 
 	dups := inFlightDuplicates(t, w.tg, readers, mark, killedAt)
-	sent, lost := 0, 0
-	for _, c := range cmds {
-		for word, n := range c.answers() {
-			sent++
-			switch {
-			case n == 0:
-				// Known gap (issue 12's report): an update the killed
-				// replica had fetched but not yet answered is lost, as
-				// its getUpdates had already confirmed it to Telegram.
-				// Only those may go unanswered: sent before the kill,
-				// at most one per chat (each waits for its answer).
-				lost++
-				if at := c.sentAt(word); at.After(killedAt) || at.Before(killedAt.Add(-3*time.Second)) {
-					t.Errorf("chat %d: the command for %q (sent %s; kill at %s) got no answer",
-						c.r.chat.ID, word, at.Format("15:04:05.000"), killedAt.Format("15:04:05.000"))
-				}
-			case n > 1:
-				t.Errorf("chat %d: the command for %q got %d answers, want 1", c.r.chat.ID, word, n)
-			}
-		}
-	}
+	sent, inHand, twice := checkCommandAnswers(t, cmds, killedAt)
 	t.Logf("kill -9 of the role holder after %d of %d sent: both roles taken over in %v (lease %v); "+
-		"broadcast complete, %d duplicates; %d commands from %d chats, %d lost; %d polls in %v after the hand-over",
-		atKill, roleKillReaders, took.Round(time.Millisecond), roleKillLease, dups, sent, roleKillChats, lost, polled, pollSpan.Round(time.Millisecond))
+		"broadcast complete, %d duplicates; %d commands from %d chats, each answered once but %d (in the "+
+		"done-mark window); %d were in hand at the kill and answered by the other replica; %d polls in %v after the hand-over",
+		atKill, roleKillReaders, took.Round(time.Millisecond), roleKillLease, dups, sent, roleKillChats, twice, inHand,
+		polled, pollSpan.Round(time.Millisecond))
 	if took > 2*roleKillLease {
 		t.Errorf("the roles were taken over %v after the kill, want within 2 × ROLE_LEASE = %v", took, 2*roleKillLease)
-	}
-	if lost > roleKillChats {
-		t.Errorf("%d commands lost, more than the %d the killed replica can have had in hand", lost, roleKillChats)
 	}
 	if dups > roleKillSenders {
 		t.Errorf("%d duplicates, more than the %d sends the killed replica can have in flight", dups, roleKillSenders)
@@ -314,6 +316,58 @@ func TestKillRoleHolderMidBroadcast(t *testing.T) {
 	if limit := int(pollSpan/time.Second) + 2; polled > limit {
 		t.Errorf("the site saw %d polls in %v after the hand-over: more than one replica polls", polled, pollSpan)
 	}
+}
+
+// answeredSince counts the commanders with a command sent after since
+// answered.
+func answeredSince(cs []*commander, since time.Time) int {
+	n := 0
+	for _, c := range cs {
+		for w, k := range c.answers() {
+			if k > 0 && c.sentAt(w).After(since) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// checkCommandAnswers fails the test for every command without an answer,
+// and for every command answered twice unless the first answer was
+// recorded within roleKillDoneMark before the kill (at most one per
+// chat). It returns the number of commands, of those sent before the kill
+// and first answered after it (they were in hand at the kill), and of
+// those answered twice.
+func checkCommandAnswers(t *testing.T, cmds []*commander, killedAt time.Time) (sent, inHand, twice int) {
+	t.Helper()
+	ts := func(at time.Time) string { return at.Format("15:04:05.000") }
+	for _, c := range cmds {
+		chatTwice := 0
+		for word, at := range c.answerTimes() {
+			sent++
+			if len(at) == 0 {
+				t.Errorf("chat %d: the command for %q (sent %s; kill at %s) got no answer",
+					c.r.chat.ID, word, ts(c.sentAt(word)), ts(killedAt))
+				continue
+			}
+			slices.SortFunc(at, time.Time.Compare)
+			if c.sentAt(word).Before(killedAt) && at[0].After(killedAt.Add(roleKillLag)) {
+				inHand++
+			}
+			if len(at) == 1 {
+				continue
+			}
+			twice++
+			chatTwice++
+			inWindow := !at[0].Before(killedAt.Add(-roleKillDoneMark)) && !at[0].After(killedAt.Add(roleKillLag))
+			if len(at) > 2 || !inWindow || chatTwice > 1 {
+				t.Errorf("chat %d: the command for %q got %d answers (the first at %s; kill at %s), want 1",
+					c.r.chat.ID, word, len(at), ts(at[0]), ts(killedAt))
+			}
+		}
+	}
+	return sent, inHand, twice
 }
 
 // seedReaders stores n English readers following tag, from chat first on.

@@ -66,8 +66,14 @@ const (
 	keySearch = "search:"
 	// keyUpdateOffset: string, the next getUpdates offset.
 	keyUpdateOffset = "tg:offset"
-	// keyUpdate + "<update_id>": string "1" with a TTL, webhook dedupe.
+	// keyUpdate + "<update_id>": string "1" with a TTL once the update is
+	// handled (webhook dedupe, and long polling across replicas), or
+	// "claim:<holder>" with a short TTL while a replica handles a polled
+	// update. See updates.go.
 	keyUpdate = "tg:update:"
+	// keyUpdatesInHand: hash update_id → the update's JSON, the polled
+	// updates still in hand when the offset had to move past them.
+	keyUpdatesInHand = "tg:inhand"
 	// keyWatch + "{ed}": hash ID → the poller's state of a story announced
 	// within Options.WatchWindow (importance and a digest of its wording);
 	// keyWatch + "{ed}:at": zset ID → first announcement (Unix s), to trim
@@ -182,10 +188,11 @@ func (k keys) searchAt(ed news.Lang) string   { return k.search(ed) + ":at" }
 func (k keys) watch(ed news.Lang) string   { return k.prefix + keyWatch + editionTag(ed) }
 func (k keys) watchAt(ed news.Lang) string { return k.watch(ed) + ":at" }
 
-func (k keys) updateOffset() string { return k.prefix + keyUpdateOffset }
-func (k keys) update(id int) string { return k.prefix + keyUpdate + strconv.Itoa(id) }
-func (k keys) meta() string         { return k.prefix + keyMeta }
-func (k keys) identity() string     { return k.prefix + keyIdentity }
+func (k keys) updateOffset() string  { return k.prefix + keyUpdateOffset }
+func (k keys) update(id int) string  { return k.prefix + keyUpdate + strconv.Itoa(id) }
+func (k keys) updatesInHand() string { return k.prefix + keyUpdatesInHand }
+func (k keys) meta() string          { return k.prefix + keyMeta }
+func (k keys) identity() string      { return k.prefix + keyIdentity }
 func (k keys) lease(role string) string {
 	return k.prefix + keyLease + "{" + role + "}"
 }
